@@ -1,0 +1,236 @@
+"""Board profiles: one TOML file per board in ``boards/``, validated on load, looked up by id or alias.
+
+Profiles are data. This module only knows their schema, so a typo in a profile is reported with the
+file name and the key instead of surfacing as a KeyError in a later stage.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from .errors import BoardError
+from .resources import data_dir
+
+KINDS = ("real", "virtual")
+RUNNERS = ("platformio", "qemu", "host")
+
+
+@dataclass(frozen=True)
+class PlatformIO:
+    """How PlatformIO builds for this board (the ``[env]`` of ``platformio.ini``)."""
+
+    platform: str
+    board: str
+    framework: str
+    upload_protocol: str = ""
+    build_flags: tuple[str, ...] = ()
+    lib_deps: tuple[str, ...] = ()
+    options: tuple[tuple[str, str], ...] = ()  # extra `key = value` lines, in order
+
+
+@dataclass(frozen=True)
+class Board:
+    id: str
+    name: str
+    kind: str
+    mcu: str
+    core: str
+    clock_hz: int
+    flash_bytes: int
+    ram_bytes: int
+    baud: int
+    output_handler: str
+    inferences_per_cycle: int
+    runner: str
+    platformio: PlatformIO
+    source: Path
+    aliases: tuple[str, ...] = ()
+    usb_ids: tuple[tuple[int, int], ...] = ()
+    use_1200bps_touch: bool = False
+    wait_for_upload_port: bool = False
+    #: Flash the application may use when that is less than the chip's (ESP32: the app partition).
+    app_flash_bytes: int = 0
+    #: Estimates for the fit check: what the framework and the TFLM runtime take besides the model.
+    framework_flash_bytes: int = 0
+    framework_ram_bytes: int = 0
+    qemu_machine: str = ""
+    tflm: str = ""
+    notes: str = ""
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def is_virtual(self) -> bool:
+        return self.kind == "virtual"
+
+    @property
+    def flash_limit(self) -> int:
+        return self.app_flash_bytes or self.flash_bytes
+
+    @property
+    def usb_ids_text(self) -> list[str]:
+        return [f"{v:04x}:{p:04x}" for v, p in self.usb_ids]
+
+
+# key -> (type, required). Nested tables are validated by their own schema below.
+_SCHEMA: dict[str, tuple[type | tuple[type, ...], bool]] = {
+    "id": (str, True),
+    "name": (str, True),
+    "kind": (str, True),
+    "mcu": (str, True),
+    "core": (str, True),
+    "clock_hz": (int, True),
+    "flash_bytes": (int, True),
+    "ram_bytes": (int, True),
+    "baud": (int, True),
+    "output_handler": (str, True),
+    "inferences_per_cycle": (int, True),
+    "runner": (str, True),
+    "aliases": (list, False),
+    "app_flash_bytes": (int, False),
+    "framework_flash_bytes": (int, False),
+    "framework_ram_bytes": (int, False),
+    "notes": (str, False),
+    "platformio": (dict, True),
+    "upload": (dict, False),
+    "usb": (dict, False),
+    "qemu": (dict, False),
+    "tflm": (dict, False),
+}
+_PIO_SCHEMA: dict[str, tuple[type | tuple[type, ...], bool]] = {
+    "platform": (str, True),
+    "board": (str, True),
+    "framework": (str, False),
+    "upload_protocol": (str, False),
+    "build_flags": (list, False),
+    "lib_deps": (list, False),
+    "options": (dict, False),
+}
+_UPLOAD_SCHEMA = {"use_1200bps_touch": (bool, False), "wait_for_upload_port": (bool, False)}
+_USB_SCHEMA = {"ids": (list, True)}
+_QEMU_SCHEMA = {"machine": (str, True)}
+_TFLM_SCHEMA = {"how": (str, True)}
+
+
+def _check(table: dict[str, Any], schema: dict, where: str, path: Path) -> None:
+    for key, value in table.items():
+        if key not in schema:
+            close = difflib.get_close_matches(key, list(schema), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(schema)}"
+            raise BoardError(f"{path.name}: unknown key '{where}{key}'", hint)
+        typ, _ = schema[key]
+        # bool is an int in Python; a profile saying `flash_bytes = true` is still wrong.
+        if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
+            want = typ.__name__ if isinstance(typ, type) else "/".join(t.__name__ for t in typ)
+            raise BoardError(f"{path.name}: '{where}{key}' must be {want}, not {type(value).__name__}",
+                             f"fix {path}")  # fmt: skip
+    for key, (_, required) in schema.items():
+        if required and key not in table:
+            raise BoardError(f"{path.name}: missing required key '{where}{key}'", f"add it to {path}")
+
+
+def _usb_id(text: Any, path: Path) -> tuple[int, int]:
+    try:
+        vid, pid = str(text).split(":")
+        return int(vid, 16), int(pid, 16)
+    except ValueError:
+        raise BoardError(f"{path.name}: USB id {text!r} is not VID:PID in hex", "write it like '2341:805a'") from None
+
+
+def parse_board(path: Path) -> Board:
+    """Load and validate one profile."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise BoardError(f"{path.name} is not valid TOML: {exc}", f"fix {path}") from None
+    except OSError as exc:
+        raise BoardError(f"cannot read board profile {path}: {exc.strerror}", "check the file") from None
+    _check(raw, _SCHEMA, "", path)
+    for key, schema in (("platformio", _PIO_SCHEMA), ("upload", _UPLOAD_SCHEMA), ("usb", _USB_SCHEMA),
+                        ("qemu", _QEMU_SCHEMA), ("tflm", _TFLM_SCHEMA)):  # fmt: skip
+        if key in raw:
+            _check(raw[key], schema, f"{key}.", path)
+    if raw["kind"] not in KINDS:
+        raise BoardError(f"{path.name}: kind must be one of {', '.join(KINDS)}", f"fix {path}")
+    if raw["runner"] not in RUNNERS:
+        raise BoardError(f"{path.name}: runner must be one of {', '.join(RUNNERS)}", f"fix {path}")
+    if path.stem != raw["id"]:
+        raise BoardError(f"{path.name}: id '{raw['id']}' does not match the file name", f"rename or fix {path}")
+    if raw["runner"] == "qemu" and "qemu" not in raw:
+        raise BoardError(f"{path.name}: runner 'qemu' needs a [qemu] table with 'machine'", f"fix {path}")
+    for key in ("clock_hz", "flash_bytes", "ram_bytes", "baud", "inferences_per_cycle"):
+        if raw[key] <= 0:
+            raise BoardError(f"{path.name}: '{key}' must be positive", f"fix {path}")
+    pio = raw["platformio"]
+    upload = raw.get("upload", {})
+    return Board(
+        id=raw["id"],
+        name=raw["name"],
+        kind=raw["kind"],
+        mcu=raw["mcu"],
+        core=raw["core"],
+        clock_hz=raw["clock_hz"],
+        flash_bytes=raw["flash_bytes"],
+        ram_bytes=raw["ram_bytes"],
+        baud=raw["baud"],
+        output_handler=raw["output_handler"],
+        inferences_per_cycle=raw["inferences_per_cycle"],
+        runner=raw["runner"],
+        platformio=PlatformIO(
+            platform=pio["platform"],
+            board=pio["board"],
+            framework=pio.get("framework", ""),
+            upload_protocol=pio.get("upload_protocol", ""),
+            build_flags=tuple(str(f) for f in pio.get("build_flags", [])),
+            lib_deps=tuple(str(d) for d in pio.get("lib_deps", [])),
+            options=tuple((str(k), str(v)) for k, v in pio.get("options", {}).items()),
+        ),
+        source=path,
+        aliases=tuple(str(a) for a in raw.get("aliases", [])),
+        usb_ids=tuple(_usb_id(u, path) for u in raw.get("usb", {}).get("ids", [])),
+        use_1200bps_touch=upload.get("use_1200bps_touch", False),
+        wait_for_upload_port=upload.get("wait_for_upload_port", False),
+        app_flash_bytes=raw.get("app_flash_bytes", 0),
+        framework_flash_bytes=raw.get("framework_flash_bytes", 0),
+        framework_ram_bytes=raw.get("framework_ram_bytes", 0),
+        qemu_machine=raw.get("qemu", {}).get("machine", ""),
+        tflm=raw.get("tflm", {}).get("how", ""),
+        notes=raw.get("notes", ""),
+    )
+
+
+def boards_dir() -> Path:
+    return data_dir("boards")
+
+
+@cache
+def all_boards(directory: Path | None = None) -> tuple[Board, ...]:
+    """Every profile, real boards first, then virtual, each group by id."""
+    directory = directory or boards_dir()
+    boards = [parse_board(p) for p in sorted(directory.glob("*.toml"))]
+    seen: dict[str, Path] = {}
+    for b in boards:
+        for name in (b.id, *b.aliases):
+            key = name.lower()
+            if key in seen:
+                raise BoardError(f"board name '{name}' is used by both {seen[key].name} and {b.source.name}",
+                                 "make ids and aliases unique")  # fmt: skip
+            seen[key] = b.source
+    return tuple(sorted(boards, key=lambda b: (b.kind != "real", b.id)))
+
+
+def get_board(name: str, directory: Path | None = None) -> Board:
+    """Look a board up by id or alias (case-insensitive); unknown names list the close matches."""
+    boards = all_boards(directory)
+    wanted = name.strip().lower()
+    for b in boards:
+        if wanted == b.id.lower() or wanted in (a.lower() for a in b.aliases):
+            return b
+    names = [n for b in boards for n in (b.id, *b.aliases)]
+    close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.5)
+    hint = f"did you mean {', '.join(close)}?" if close else "run `tinyflash boards` to list them"
+    raise BoardError(f"unknown board '{name}'", f"{hint} (boards: {', '.join(b.id for b in boards)})")

@@ -1,0 +1,127 @@
+"""The `tinyflash` command line: parse options, call one library function, render the result.
+
+Errors from the library are :class:`~tinyflash.errors.TinyflashError`; :func:`main` turns them into
+``error: <what> — <what to do>`` and the error's exit code. Tracebacks only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from . import __version__
+from .errors import CheckFailed, TinyflashError
+
+app = typer.Typer(
+    help="Take a trained TensorFlow Lite model to a microcontroller and prove it runs there.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+_state = {"debug": bool(os.environ.get("TINYFLASH_DEBUG"))}
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"tinyflash {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+) -> None:
+    _state["debug"] = _state["debug"] or debug
+
+
+ModelArg = Annotated[Path, typer.Argument(help="The .tflite model file.", show_default=False)]
+BoardOpt = Annotated[Optional[str], typer.Option("--board", "-b", help="Board id or alias (see `tinyflash boards`).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+
+
+@app.command()
+def inspect(model: ModelArg, board: BoardOpt = None, as_json: JsonOpt = False) -> None:
+    """Report a model's ops, tensors, quantization and arena; with --board, whether it fits."""
+    from .boards import get_board
+    from .model import load_model
+    from .report import inspect_model, report_json
+
+    b = get_board(board) if board else None
+    report = inspect_model(load_model(model), b)
+    if as_json:
+        typer.echo(json.dumps(report_json(report), indent=2))
+    else:
+        from .ui import render_inspect
+
+        render_inspect(report)
+    if not report.ok:
+        assert b is not None and report.fit is not None
+        why = []
+        if not report.fit.flash_ok:
+            why.append(f"flash {report.fit.flash_bytes:,} > {report.fit.flash_limit:,} B")
+        if not report.fit.ram_ok:
+            why.append(f"RAM {report.fit.ram_bytes:,} > {report.fit.ram_limit:,} B")
+        if report.unsupported_ops or report.vendor_ops:
+            why.append("ops without a kernel: " + ", ".join(report.unsupported_ops + report.vendor_ops))
+        raise CheckFailed(f"{model.name} cannot run on {b.id}: {'; '.join(why)}",
+                          "shrink or quantize the model, or pick a bigger board")  # fmt: skip
+
+
+@app.command()
+def boards(as_json: JsonOpt = False) -> None:
+    """List the supported boards, real and virtual."""
+    from .boards import all_boards
+
+    found = all_boards()
+    if as_json:
+        rows = []
+        for b in found:
+            d = asdict(b)
+            d.pop("extra", None)
+            d["source"] = b.source.name
+            d["usb_ids"] = b.usb_ids_text
+            rows.append(d)
+        typer.echo(json.dumps(rows, indent=2))
+    else:
+        from .ui import render_boards
+
+        render_boards(found)
+
+
+def main() -> None:
+    """Console-script entry point: one clean error line unless --debug."""
+    debug = _state["debug"] or "--debug" in sys.argv[1:]
+    try:
+        app()
+    except TinyflashError as exc:
+        if debug:
+            raise
+        _print_error(exc.message, exc.hint)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        _print_error("interrupted", "")
+        sys.exit(130)
+    except Exception as exc:  # a bug of ours: still one line, and the way to get the details
+        if debug:
+            raise
+        _print_error(f"internal error: {type(exc).__name__}: {exc}", "rerun with --debug and report the traceback")
+        sys.exit(1)
+
+
+def _print_error(message: str, hint: str) -> None:
+    from .ui import err_console
+
+    err_console.print(f"[red]error:[/] {message}" + (f" — {hint}" if hint else ""), soft_wrap=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+"""Locate the data folders (``boards/``, ``firmware_templates/``) in a wheel or a source checkout.
+
+A wheel carries them inside the package as ``tinyflash/_data/<name>``; a source checkout (editable
+install, tests) has them at the repository top level, where people edit them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import TinyflashError
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def data_dir(name: str) -> Path:
+    for candidate in (_PACKAGE / "_data" / name, _PACKAGE.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise TinyflashError(f"tinyflash's '{name}' data folder is missing from the installation",
+                         "reinstall tinyflash (pip install --force-reinstall tinyflash)")  # fmt: skip

@@ -1,0 +1,80 @@
+"""Rendering for people: rich tables and bars. The library never prints; the CLI calls these."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from .boards import Board
+from .model import Tensor
+from .report import InspectReport
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def bar(used: int, limit: int, width: int = 24) -> str:
+    frac = used / limit if limit else 1.0
+    filled = min(width, round(frac * width))
+    colour = "green" if frac <= 0.8 else "yellow" if frac <= 1.0 else "red"
+    return f"[{colour}]{'█' * filled}{'░' * (width - filled)}[/] {frac:6.1%}  {used:,} / {limit:,} B"
+
+
+def _quant_text(t: Tensor) -> str:
+    q = t.quant
+    if q is None:
+        return "—"
+    if q.per_channel:
+        return f"per-channel (axis {q.axis}, {len(q.scales)} scales {min(q.scales):.6g}…{max(q.scales):.6g})"
+    return f"scale {q.scale:.7g}, zero point {q.zero_point}"
+
+
+def render_inspect(r: InspectReport) -> None:
+    m = r.model
+    console.print(f"[bold]{m.path}[/]  {m.size_bytes:,} bytes, schema v{m.schema_version}, "
+                  f"{len(m.subgraphs)} subgraph{'s' if len(m.subgraphs) != 1 else ''}"
+                  + (f", “{m.description}”" if m.description else ""))  # fmt: skip
+    ops = Table(title="Operators", title_justify="left", show_edge=False, pad_edge=False)
+    ops.add_column("op")
+    ops.add_column("count", justify="right")
+    ops.add_column("TFLM")
+    for o in m.ops:
+        name = f"{o.name} (custom)" if o.custom else o.name
+        status = "[red]missing[/]" if o.name in r.unsupported_ops else "[yellow]needs NPU[/]" if (
+            o.name in r.vendor_ops) else "[green]ok[/]"
+        ops.add_row(name, str(o.count), status)
+    console.print(ops)
+    io = Table(title="Inputs and outputs", title_justify="left", show_edge=False, pad_edge=False)
+    for col in ("", "name", "shape", "dtype", "quantization"):
+        io.add_column(col)
+    for kind, tensors in (("in", m.inputs), ("out", m.outputs)):
+        for t in tensors:
+            io.add_row(kind, t.name, "×".join(map(str, t.shape)) or "scalar", t.dtype, _quant_text(t))
+    console.print(io)
+    console.print(f"parameters  {m.parameter_bytes:,} B")
+    a = r.arena
+    console.print(f"arena       [bold]{a.bytes:,} B[/] = {a.minimum_bytes:,} B {a.method} + {a.margin_bytes:,} B "
+                  f"margin  ({a.detail})")  # fmt: skip
+    for name in r.unsupported_ops:
+        console.print(f"[red]unsupported:[/] {name} has no TFLM kernel; the model will not run under TFLM "
+                      "(re-convert without it, or register your own kernel)")  # fmt: skip
+    for name in r.vendor_ops:
+        console.print(f"[yellow]vendor op:[/] {name} runs only on an Arm Ethos-U NPU; none of the "
+                      "supported boards has one (convert the model without Vela)")  # fmt: skip
+    if r.board and r.fit:
+        f = r.fit
+        console.print(f"\n[bold]Fit on {r.board.name}[/] ({r.board.id})")
+        console.print(f"  flash  {bar(f.flash_bytes, f.flash_limit)}   (model + TFLM + framework, estimated)")
+        console.print(f"  RAM    {bar(f.ram_bytes, f.ram_limit)}   (arena + TFLM + framework, estimated)")
+        verdict = "[green]fits[/]" if r.ok else "[red]does not fit[/]" if not f.fits else "[red]cannot run[/]"
+        console.print(f"  {verdict}")
+
+
+def render_boards(boards: tuple[Board, ...]) -> None:
+    t = Table(show_edge=False, pad_edge=False)
+    for col in ("id", "name", "core", "flash", "RAM", "kind", "aliases"):
+        t.add_column(col)
+    for b in boards:
+        t.add_row(b.id, b.name, b.core, f"{b.flash_limit // 1024:,} KB", f"{b.ram_bytes // 1024:,} KB", b.kind,
+                  ", ".join(b.aliases))  # fmt: skip
+    console.print(t)
