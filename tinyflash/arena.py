@@ -66,18 +66,29 @@ def estimate_arena(model: ModelInfo, *, use_runtime: bool = True, cache: bool = 
     """The arena to allocate for ``model``: probed when the TFLM runtime is installed, else estimated."""
     static = static_estimate(model)
     if not use_runtime or not runtime_available():
-        return with_margin(static, METHOD_STATIC, "tflite-micro runtime not installed; pessimistic "
-                           "estimate from tensor lifetimes (install tflite-micro (Linux x86_64) to measure)")  # fmt: skip
+        return with_margin(
+            static,
+            METHOD_STATIC,
+            "tflite-micro runtime not installed; pessimistic "
+            "estimate from tensor lifetimes (install tflite-micro to measure)",
+        )
     cached = _cache_load(model.sha256) if cache else None
     if cached is not None:
         return cached
     try:
         minimum, probes = probe_minimum_arena(model.data, start=static)
     except ProbeFailed as exc:
-        return with_margin(static, METHOD_STATIC, f"the TFLM runtime could not run this model ({exc}); "
-                           "pessimistic estimate from tensor lifetimes")  # fmt: skip
-    result = with_margin(minimum, METHOD_PROBED, f"bisection with the tflite-micro runtime "
-                         f"({probes} probes; 64-bit host, an upper bound for 32-bit MCUs)", probes)  # fmt: skip
+        return with_margin(
+            static,
+            METHOD_STATIC,
+            f"the TFLM runtime could not run this model ({exc}); pessimistic estimate from tensor lifetimes",
+        )
+    result = with_margin(
+        minimum,
+        METHOD_PROBED,
+        f"bisection with the tflite-micro runtime ({probes} probes; 64-bit host, an upper bound for 32-bit MCUs)",
+        probes,
+    )
     if cache:
         _cache_store(model.sha256, result)
     return result
@@ -106,7 +117,7 @@ def probe_minimum_arena(data: bytes, start: int = 4096) -> tuple[int, int]:
         hi = max(align(start), 1024)
         while not works(hi):
             if hi >= PROBE_CEILING:
-                ok, why = _probe(path, PROBE_CEILING)
+                _, why = _probe(path, PROBE_CEILING)
                 raise ProbeFailed(why or "allocation fails even with 64 MiB")
             hi = min(hi * 4, PROBE_CEILING)
         lo = 0  # largest size known (or assumed) to fail

@@ -126,8 +126,7 @@ def _check(table: dict[str, Any], schema: dict, where: str, path: Path) -> None:
         # bool is an int in Python; a profile saying `flash_bytes = true` is still wrong.
         if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
             want = typ.__name__ if isinstance(typ, type) else "/".join(t.__name__ for t in typ)
-            raise BoardError(f"{path.name}: '{where}{key}' must be {want}, not {type(value).__name__}",
-                             f"fix {path}")  # fmt: skip
+            raise BoardError(f"{path.name}: '{where}{key}' must be {want}, not {type(value).__name__}", f"fix {path}")
     for key, (_, required) in schema.items():
         if required and key not in table:
             raise BoardError(f"{path.name}: missing required key '{where}{key}'", f"add it to {path}")
@@ -150,8 +149,13 @@ def parse_board(path: Path) -> Board:
     except OSError as exc:
         raise BoardError(f"cannot read board profile {path}: {exc.strerror}", "check the file") from None
     _check(raw, _SCHEMA, "", path)
-    for key, schema in (("platformio", _PIO_SCHEMA), ("upload", _UPLOAD_SCHEMA), ("usb", _USB_SCHEMA),
-                        ("qemu", _QEMU_SCHEMA), ("tflm", _TFLM_SCHEMA)):  # fmt: skip
+    for key, schema in (
+        ("platformio", _PIO_SCHEMA),
+        ("upload", _UPLOAD_SCHEMA),
+        ("usb", _USB_SCHEMA),
+        ("qemu", _QEMU_SCHEMA),
+        ("tflm", _TFLM_SCHEMA),
+    ):
         if key in raw:
             _check(raw[key], schema, f"{key}.", path)
     if raw["kind"] not in KINDS:
@@ -217,8 +221,10 @@ def all_boards(directory: Path | None = None) -> tuple[Board, ...]:
         for name in (b.id, *b.aliases):
             key = name.lower()
             if key in seen:
-                raise BoardError(f"board name '{name}' is used by both {seen[key].name} and {b.source.name}",
-                                 "make ids and aliases unique")  # fmt: skip
+                raise BoardError(
+                    f"board name '{name}' is used by both {seen[key].name} and {b.source.name}",
+                    "make ids and aliases unique",
+                )
             seen[key] = b.source
     return tuple(sorted(boards, key=lambda b: (b.kind != "real", b.id)))
 

@@ -11,7 +11,7 @@ import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -36,7 +36,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: Annotated[
-        Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+        bool | None, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
 ) -> None:
@@ -44,7 +44,7 @@ def _root(
 
 
 ModelArg = Annotated[Path, typer.Argument(help="The .tflite model file.", show_default=False)]
-BoardOpt = Annotated[Optional[str], typer.Option("--board", "-b", help="Board id or alias (see `tinyflash boards`).")]
+BoardOpt = Annotated[str | None, typer.Option("--board", "-b", help="Board id or alias (see `tinyflash boards`).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
 
 
@@ -72,8 +72,10 @@ def inspect(model: ModelArg, board: BoardOpt = None, as_json: JsonOpt = False) -
             why.append(f"RAM {report.fit.ram_bytes:,} > {report.fit.ram_limit:,} B")
         if report.unsupported_ops or report.vendor_ops:
             why.append("ops without a kernel: " + ", ".join(report.unsupported_ops + report.vendor_ops))
-        raise CheckFailed(f"{model.name} cannot run on {b.id}: {'; '.join(why)}",
-                          "shrink or quantize the model, or pick a bigger board")  # fmt: skip
+        raise CheckFailed(
+            f"{model.name} cannot run on {b.id}: {'; '.join(why)}",
+            "shrink or quantize the model, or pick a bigger board",
+        )
 
 
 @app.command()

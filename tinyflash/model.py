@@ -12,10 +12,11 @@ import hashlib
 import inspect
 import struct
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 import tflite
 
@@ -30,10 +31,26 @@ SCHEMA_VERSION = 3
 
 _TYPE_NAMES = {v: k.lower() for k, v in vars(tflite.TensorType).items() if not k.startswith("_")}
 _TYPE_SIZES = {
-    "float32": 4, "float16": 2, "int32": 4, "uint8": 1, "int64": 8, "string": 1, "bool": 1,
-    "int16": 2, "complex64": 8, "int8": 1, "float64": 8, "complex128": 16, "uint64": 8,
-    "resource": 1, "variant": 1, "uint32": 4, "uint16": 2, "int4": 1, "bfloat16": 2,
-}  # fmt: skip
+    "float32": 4,
+    "float16": 2,
+    "int32": 4,
+    "uint8": 1,
+    "int64": 8,
+    "string": 1,
+    "bool": 1,
+    "int16": 2,
+    "complex64": 8,
+    "int8": 1,
+    "float64": 8,
+    "complex128": 16,
+    "uint64": 8,
+    "resource": 1,
+    "variant": 1,
+    "uint32": 4,
+    "uint16": 2,
+    "int4": 1,
+    "bfloat16": 2,
+}
 _OPTION_CLASSES = {v: k for k, v in vars(tflite.BuiltinOptions).items() if not k.startswith("_")}
 _OPTION_CLASSES_2 = {v: k for k, v in vars(tflite.BuiltinOptions2).items() if not k.startswith("_")}
 
@@ -187,8 +204,18 @@ def parse_model(data: bytes, path: Path = Path("model.tflite")) -> ModelInfo:
         raise
     # The binding indexes raw bytes with offsets taken from the file; on a corrupt file it fails with
     # whatever Python raises for a bad index or decode. All of them mean the same thing to the user.
-    except (struct.error, IndexError, ValueError, TypeError, OverflowError, UnicodeDecodeError,
-            KeyError, AttributeError, RecursionError, MemoryError) as exc:  # fmt: skip
+    except (
+        struct.error,
+        IndexError,
+        ValueError,
+        TypeError,
+        OverflowError,
+        UnicodeDecodeError,
+        KeyError,
+        AttributeError,
+        RecursionError,
+        MemoryError,
+    ) as exc:
         raise ModelError(
             f"{path} is corrupt or truncated ({type(exc).__name__} while decoding the flatbuffer)",
             "re-export the model with the TFLite converter",
@@ -220,8 +247,10 @@ def _check_header(data: bytes, path: Path) -> None:
     if not data:
         raise ModelError(f"{path} is empty", "re-export the model; the file has no bytes")
     if len(data) < 8:
-        raise ModelError(f"{path} is too short to be a .tflite model ({len(data)} bytes)",
-                         "re-export the model with the TFLite converter")  # fmt: skip
+        raise ModelError(
+            f"{path} is too short to be a .tflite model ({len(data)} bytes)",
+            "re-export the model with the TFLite converter",
+        )
     if data[4:8] != FILE_IDENTIFIER:
         raise ModelError(
             f"{path} is not a TFLite flatbuffer (file identifier {data[4:8].hex(' ')}, expected 54 46 4c 33 'TFL3')",
@@ -229,8 +258,10 @@ def _check_header(data: bytes, path: Path) -> None:
         )
     root = struct.unpack_from("<I", data, 0)[0]
     if root < 8 or root + 4 > len(data):
-        raise ModelError(f"{path} is truncated or corrupt (root table offset {root} is outside the file)",
-                         "re-export the model with the TFLite converter")  # fmt: skip
+        raise ModelError(
+            f"{path} is truncated or corrupt (root table offset {root} is outside the file)",
+            "re-export the model with the TFLite converter",
+        )
 
 
 class _Bounds:
@@ -242,8 +273,9 @@ class _Bounds:
 
     def __call__(self, n: int, what: str) -> int:
         if n < 0 or n > self.limit:
-            raise ModelError(f"{self.path} is corrupt: {what} claims {n:,} entries",
-                             "re-export the model with the TFLite converter")  # fmt: skip
+            raise ModelError(
+                f"{self.path} is corrupt: {what} claims {n:,} entries", "re-export the model with the TFLite converter"
+            )
         return n
 
 

@@ -17,5 +17,7 @@ def data_dir(name: str) -> Path:
     for candidate in (_PACKAGE / "_data" / name, _PACKAGE.parent / name):
         if candidate.is_dir():
             return candidate
-    raise TinyflashError(f"tinyflash's '{name}' data folder is missing from the installation",
-                         "reinstall tinyflash (pip install --force-reinstall tinyflash)")  # fmt: skip
+    raise TinyflashError(
+        f"tinyflash's '{name}' data folder is missing from the installation",
+        "reinstall tinyflash (pip install --force-reinstall tinyflash)",
+    )

@@ -31,17 +31,24 @@ def _quant_text(t: Tensor) -> str:
 
 def render_inspect(r: InspectReport) -> None:
     m = r.model
-    console.print(f"[bold]{m.path}[/]  {m.size_bytes:,} bytes, schema v{m.schema_version}, "
-                  f"{len(m.subgraphs)} subgraph{'s' if len(m.subgraphs) != 1 else ''}"
-                  + (f", “{m.description}”" if m.description else ""))  # fmt: skip
+    console.print(
+        f"[bold]{m.path}[/]  {m.size_bytes:,} bytes, schema v{m.schema_version}, "
+        f"{len(m.subgraphs)} subgraph{'s' if len(m.subgraphs) != 1 else ''}"
+        + (f", “{m.description}”" if m.description else "")
+    )
     ops = Table(title="Operators", title_justify="left", show_edge=False, pad_edge=False)
     ops.add_column("op")
     ops.add_column("count", justify="right")
     ops.add_column("TFLM")
     for o in m.ops:
         name = f"{o.name} (custom)" if o.custom else o.name
-        status = "[red]missing[/]" if o.name in r.unsupported_ops else "[yellow]needs NPU[/]" if (
-            o.name in r.vendor_ops) else "[green]ok[/]"
+        status = (
+            "[red]missing[/]"
+            if o.name in r.unsupported_ops
+            else "[yellow]needs NPU[/]"
+            if (o.name in r.vendor_ops)
+            else "[green]ok[/]"
+        )
         ops.add_row(name, str(o.count), status)
     console.print(ops)
     io = Table(title="Inputs and outputs", title_justify="left", show_edge=False, pad_edge=False)
@@ -53,14 +60,20 @@ def render_inspect(r: InspectReport) -> None:
     console.print(io)
     console.print(f"parameters  {m.parameter_bytes:,} B")
     a = r.arena
-    console.print(f"arena       [bold]{a.bytes:,} B[/] = {a.minimum_bytes:,} B {a.method} + {a.margin_bytes:,} B "
-                  f"margin  ({a.detail})")  # fmt: skip
+    console.print(
+        f"arena       [bold]{a.bytes:,} B[/] = {a.minimum_bytes:,} B {a.method} + {a.margin_bytes:,} B "
+        f"margin  ({a.detail})"
+    )
     for name in r.unsupported_ops:
-        console.print(f"[red]unsupported:[/] {name} has no TFLM kernel; the model will not run under TFLM "
-                      "(re-convert without it, or register your own kernel)")  # fmt: skip
+        console.print(
+            f"[red]unsupported:[/] {name} has no TFLM kernel; the model will not run under TFLM "
+            "(re-convert without it, or register your own kernel)"
+        )
     for name in r.vendor_ops:
-        console.print(f"[yellow]vendor op:[/] {name} runs only on an Arm Ethos-U NPU; none of the "
-                      "supported boards has one (convert the model without Vela)")  # fmt: skip
+        console.print(
+            f"[yellow]vendor op:[/] {name} runs only on an Arm Ethos-U NPU; none of the "
+            "supported boards has one (convert the model without Vela)"
+        )
     if r.board and r.fit:
         f = r.fit
         console.print(f"\n[bold]Fit on {r.board.name}[/] ({r.board.id})")
@@ -75,6 +88,13 @@ def render_boards(boards: tuple[Board, ...]) -> None:
     for col in ("id", "name", "core", "flash", "RAM", "kind", "aliases"):
         t.add_column(col)
     for b in boards:
-        t.add_row(b.id, b.name, b.core, f"{b.flash_limit // 1024:,} KB", f"{b.ram_bytes // 1024:,} KB", b.kind,
-                  ", ".join(b.aliases))  # fmt: skip
+        t.add_row(
+            b.id,
+            b.name,
+            b.core,
+            f"{b.flash_limit // 1024:,} KB",
+            f"{b.ram_bytes // 1024:,} KB",
+            b.kind,
+            ", ".join(b.aliases),
+        )
     console.print(t)
