@@ -132,6 +132,14 @@ def probe_minimum_arena(data: bytes, start: int = 4096) -> tuple[int, int]:
         os.unlink(path)
 
 
+def _probe_model(data: bytes, size: int) -> tuple[bool, str]:
+    """One probe of in-memory model bytes (writes them to a temporary file for the subprocess)."""
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "model.tflite"
+        path.write_bytes(data)
+        return _probe(str(path), size)
+
+
 def _probe(model_path: str, size: int) -> tuple[bool, str]:
     """Run one allocation+invoke in a fresh interpreter process; a crash counts as a failure."""
     cmd = [sys.executable, "-m", "tinyflash._arena_probe", model_path, str(size)]

@@ -354,10 +354,10 @@ def _subgraph(sg: Any, opcodes: list, buffers: list, bounds: _Bounds, path: Path
         )
     n_t = len(tensors)
 
-    def indices(vec: Any, what: str) -> tuple[int, ...]:
+    def indices(vec: Any, what: str, optional: bool = True) -> tuple[int, ...]:
         idx = tuple(int(v) for v in vec) if not isinstance(vec, int) else ()
         for v in idx:
-            if v < -1 or v >= n_t:
+            if v < (-1 if optional else 0) or v >= n_t:
                 raise ModelError(f"{path}: {what} refers to tensor {v} of {n_t}", "the file is corrupt")
         return idx
 
@@ -386,8 +386,8 @@ def _subgraph(sg: Any, opcodes: list, buffers: list, bounds: _Bounds, path: Path
         name=(sg.Name() or b"").decode("utf-8", "replace"),
         tensors=tuple(tensors),
         operators=tuple(operators),
-        inputs=indices(sg.InputsAsNumpy(), "subgraph input"),
-        outputs=indices(sg.OutputsAsNumpy(), "subgraph output"),
+        inputs=indices(sg.InputsAsNumpy(), "subgraph input", optional=False),
+        outputs=indices(sg.OutputsAsNumpy(), "subgraph output", optional=False),
     )
 
 

@@ -1,0 +1,62 @@
+"""Shared fixtures. Tests that need a tool or ../shared skip without it, except in CI where they fail:
+a green CI that skipped the real tests would be a lie."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("TINYFLASH_SHARED", REPO.parent / "shared"))
+MODELS = SHARED / "models"
+IN_CI = os.environ.get("CI") == "true"
+
+
+def unavailable(reason: str) -> None:
+    """Skip locally; fail in CI, where everything the tests need must have been installed."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: required, not skipped)")
+    pytest.skip(reason)
+
+
+def require_tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        unavailable(f"{name} is not installed")
+    return path
+
+
+def shared_model(name: str) -> Path:
+    path = MODELS / name
+    if not path.is_file():
+        unavailable(f"{path} is not present")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test session gets its own arena cache, so a stale cache can never make a test pass."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture
+def hello_int8() -> Path:
+    return shared_model("hello_world_int8.tflite")
+
+
+@pytest.fixture
+def hello_float() -> Path:
+    return shared_model("hello_world_float.tflite")
+
+
+@pytest.fixture
+def person_detect() -> Path:
+    return shared_model("person_detect.tflite")
+
+
+@pytest.fixture
+def micro_speech() -> Path:
+    return shared_model("micro_speech_quantized.tflite")

@@ -1,0 +1,28 @@
+"""A non-editable `pip install .` into a fresh venv works and finds its data folders (boards, templates)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import REPO
+
+
+@pytest.mark.integration
+def test_fresh_venv_install(tmp_path, hello_int8):
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(REPO)], capture_output=True, text=True)
+    assert pip.returncode == 0, pip.stderr[-2000:]
+    exe = str(venv / "bin" / "tinyflash")
+    # Run from elsewhere so nothing can come from the source tree.
+    boards = subprocess.run([exe, "boards", "--json"], capture_output=True, text=True, cwd=tmp_path, check=True)
+    assert len(json.loads(boards.stdout)) == 7
+    data = venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages" / "tinyflash"
+    assert (data / "_data" / "boards" / "nano33ble.toml").is_file()
+    assert (data / "_data" / "firmware_templates").is_dir()
+    report = subprocess.run([exe, "inspect", str(hello_int8), "--json"], capture_output=True, text=True,
+                            cwd=tmp_path, check=True)  # fmt: skip
+    assert json.loads(report.stdout)["arena_method"] == "probed"
