@@ -79,6 +79,58 @@ def inspect(model: ModelArg, board: BoardOpt = None, as_json: JsonOpt = False) -
 
 
 @app.command()
+def build(
+    model: ModelArg,
+    board: Annotated[str, typer.Option("--board", "-b", help="Board id or alias (see `tinyflash boards`).")],
+    app_name: Annotated[
+        str, typer.Option("--app", help="sine, inference or validate; default: sine for a scalar model.")
+    ] = "auto",
+    runtime: Annotated[str, typer.Option("--runtime", help="tflm, aot, or auto (aot when it supports the model).")] = (
+        "auto"
+    ),
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Project folder. Default: ./tinyflash-build/BOARD.")
+    ] = None,
+    arena: Annotated[str, typer.Option("--arena", help="Tensor arena bytes, or auto (from inspect).")] = "auto",
+    tflm_dir: Annotated[
+        Path | None, typer.Option("--tflm-dir", help="Use this TFLM source tree instead of downloading one.")
+    ] = None,
+    no_compile: Annotated[bool, typer.Option("--no-compile", help="Render the project only.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite generated files you have edited.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Render a PlatformIO firmware project for MODEL and compile it."""
+    from .build import build as run_build
+    from .project import BuildOptions
+    from .ui import render_build, status
+
+    arena_bytes = _parse_arena(arena)
+    if tflm_dir is not None and not tflm_dir.is_dir():
+        raise TinyflashError(f"--tflm-dir {tflm_dir} is not a directory", "pass the root of a TFLM source tree")
+    options = BuildOptions(app=app_name, runtime=runtime, arena_bytes=arena_bytes, tflm_dir=tflm_dir)
+    with status(enabled=not as_json) as show:
+        result = run_build(model, board, options, out=out, compile=not no_compile, force=force, progress=show)
+    if as_json:
+        from .ui import build_json
+
+        typer.echo(json.dumps(build_json(result), indent=2))
+    else:
+        render_build(result)
+
+
+def _parse_arena(text: str) -> int | None:
+    if text == "auto":
+        return None
+    try:
+        value = int(text.replace("_", ""), 0)
+    except ValueError:
+        raise TinyflashError(f"--arena {text!r} is not a number of bytes", "pass e.g. --arena 4096, or auto") from None
+    if value <= 0:
+        raise TinyflashError("--arena must be positive", "pass e.g. --arena 4096, or auto")
+    return value
+
+
+@app.command()
 def boards(as_json: JsonOpt = False) -> None:
     """List the supported boards, real and virtual."""
     from .boards import all_boards

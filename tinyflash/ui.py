@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
 from rich.console import Console
 from rich.table import Table
 
@@ -98,3 +102,61 @@ def render_boards(boards: tuple[Board, ...]) -> None:
             ", ".join(b.aliases),
         )
     console.print(t)
+
+
+@contextmanager
+def status(enabled: bool = True) -> Iterator[Callable[[str], None]]:
+    """A spinner on stderr while long steps run; yields a function that updates its text."""
+    if not enabled or not err_console.is_terminal:
+        yield lambda text: None
+        return
+    with err_console.status("working") as st:
+        yield lambda text: st.update(text)
+
+
+def build_json(r: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "project": str(r.project),
+        "board": r.board.id,
+        "app": r.plan.app,
+        "runtime": r.plan.runtime,
+        "arena_bytes": r.plan.arena_bytes,
+        "written": list(r.written.written),
+        "unchanged": list(r.written.unchanged),
+        "kept_edits": list(r.written.kept_edits),
+        "removed": list(r.written.removed),
+        "compiled": r.compiled,
+    }
+    if r.compiled:
+        out["firmware"] = str(r.firmware) if r.firmware else None
+        out["log"] = str(r.log)
+        out["seconds"] = round(r.seconds, 2)
+        if r.size:
+            out["size"] = {
+                "flash_used": r.size.flash_used,
+                "flash_limit": r.size.flash_limit,
+                "ram_used": r.size.ram_used,
+                "ram_limit": r.size.ram_limit,
+            }
+    return out
+
+
+def render_build(r: Any) -> None:
+    w = r.written
+    console.print(
+        f"[bold]{r.board.name}[/]: {r.plan.app} app on the {r.plan.runtime} runtime, "
+        f"arena {r.plan.arena_bytes:,} B → {r.project}"
+    )
+    console.print(
+        f"  files: {len(w.written)} written, {len(w.unchanged)} unchanged"
+        + (f", {len(w.removed)} removed" if w.removed else "")
+    )
+    for rel in w.kept_edits:
+        console.print(f"  [yellow]kept your edit:[/] {rel} (use --force to regenerate it)")
+    if not r.compiled:
+        console.print(f"  not compiled (--no-compile); build with: pio run -d {r.project}")
+        return
+    console.print(f"  [green]built[/] in {r.seconds:.1f} s: {r.firmware}")
+    if r.size:
+        console.print(f"  flash  {bar(r.size.flash_used, r.size.flash_limit)}")
+        console.print(f"  RAM    {bar(r.size.ram_used, r.size.ram_limit)}")

@@ -1,0 +1,2 @@
+// Stub for the host syntax check: the Arduino_TensorFlowLite library umbrella header.
+#pragma once

@@ -1,0 +1,5 @@
+// Stub for the host syntax check.
+#pragma once
+namespace tflite {
+void InitializeTarget();
+}
