@@ -2,10 +2,10 @@
 
     python benchmarks/render_bench.py [--repeat N]
 
-Prints, for person_detect (when ../shared is present) and a generated 4 MB model, the time to render all files
-and to re-write them (unchanged files are compared, not written), and the ratio against a baseline measured in the same run: the time Python needs just to
-write the model's bytes as hex text the simplest way (`", ".join(f"0x{b:02x}" ...)`). Target: rendering a
-4 MB model well under a second.
+Prints, for person_detect (when ../shared is present) and a generated 4 MB model, the time to render all
+files and to re-write them (unchanged files are compared, not written), and the ratio against a baseline
+measured in the same run: Python writing the model's bytes as hex text the simplest way
+(`", ".join(f"0x{b:02x}" ...)`). Target: rendering a 4 MB model well under a second.
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from tflite_builder import T, Graph, Op, build, fully_connected_options  # noqa: E402
-
-from tinyflash.arena import estimate_arena  # noqa: E402
-from tinyflash.boards import get_board  # noqa: E402
-from tinyflash.model import parse_model  # noqa: E402
-from tinyflash.project import BuildOptions, render_project, write_project  # noqa: E402
+from tflite_builder import Graph, Op, T, build, fully_connected_options
+from tinyflash.arena import estimate_arena
+from tinyflash.boards import get_board
+from tinyflash.model import parse_model
+from tinyflash.project import BuildOptions, render_project, write_project
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "models"
 

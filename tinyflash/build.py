@@ -101,8 +101,14 @@ def compile_project(project: Path, board: Board) -> tuple[Path | None, Size | No
 def _build_failure(board: Board, output: str, log: Path) -> TinyflashError:
     from . import platformio
 
-    unreachable = ("HTTPClientError", "Could not resolve host", "Max retries exceeded", "NameResolutionError",
-                   "Temporary failure in name resolution", "InternetIsOffline")  # fmt: skip
+    unreachable = (
+        "HTTPClientError",
+        "Could not resolve host",
+        "Max retries exceeded",
+        "NameResolutionError",
+        "Temporary failure in name resolution",
+        "InternetIsOffline",
+    )
     if not board.is_virtual and any(s in output for s in unreachable):
         return ToolError(
             f"PlatformIO could not download the {board.platformio.platform} platform or its libraries for {board.id}",

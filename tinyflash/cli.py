@@ -130,6 +130,110 @@ def _parse_arena(text: str) -> int | None:
     return value
 
 
+ProjectOpt = Annotated[
+    Path | None, typer.Option("--project", "-p", help="Project folder. Default: the last build in this directory.")
+]
+PortOpt = Annotated[str | None, typer.Option("--port", help="Serial port. Default: found by the board's USB id.")]
+
+
+@app.command()
+def flash(project: ProjectOpt = None, port: PortOpt = None) -> None:
+    """Upload the last build to its board (virtual boards: start the emulator in the background)."""
+    from .boards import get_board
+    from .build import resolve_project
+    from .flash import runner_for
+    from .ui import console, status
+
+    root, info = resolve_project(project)
+    board = get_board(info["board"])
+    with status() as show:
+        show(f"flashing {board.name}")
+        result = runner_for(root, board).flash(port)
+    console.print(f"[green]flashed[/] {board.name}: {result.detail}")
+
+
+@app.command()
+def stop(project: ProjectOpt = None) -> None:
+    """Stop a virtual board started by `tinyflash flash`."""
+    from .boards import get_board
+    from .build import resolve_project
+    from .flash import runner_for
+    from .ui import console
+
+    root, info = resolve_project(project)
+    stopped = runner_for(root, get_board(info["board"])).stop()
+    console.print("stopped" if stopped else "nothing was running")
+
+
+MonitorUntil = Annotated[str | None, typer.Option("--until", help="Stop with exit 0 when a line matches this regex.")]
+MonitorTimeout = Annotated[float | None, typer.Option("--timeout", help="Give up after this many seconds (exit 1).")]
+MonitorLines = Annotated[int | None, typer.Option("--lines", help="Stop with exit 0 after this many lines.")]
+MonitorLog = Annotated[Path | None, typer.Option("--log", help="Append every received line, timestamped, here.")]
+MonitorJson = Annotated[bool, typer.Option("--json", help="Print JSON lines with parsed `key: value` numbers.")]
+MonitorPlot = Annotated[bool, typer.Option("--plot", help="Plot the numeric fields live in the terminal.")]
+MonitorPng = Annotated[Path | None, typer.Option("--plot-png", help="Write a plot of the numeric fields here.")]
+MonitorBaud = Annotated[int | None, typer.Option("--baud", help="Baud rate. Default: the board's.")]
+
+
+@app.command()
+def monitor(
+    project: ProjectOpt = None,
+    port: PortOpt = None,
+    baud: MonitorBaud = None,
+    until: MonitorUntil = None,
+    timeout: MonitorTimeout = None,
+    lines: MonitorLines = None,
+    log: MonitorLog = None,
+    as_json: MonitorJson = False,
+    plot: MonitorPlot = False,
+    plot_png: MonitorPng = None,
+) -> None:
+    """Stream the board's serial output (works without a terminal, e.g. in CI)."""
+    from .session import MonitorRequest, run_monitor
+
+    request = MonitorRequest(project, port, baud, until, timeout, lines, log, as_json, plot, plot_png)
+    run_monitor(request)
+
+
+@app.command()
+def run(
+    model: ModelArg,
+    board: Annotated[str, typer.Option("--board", "-b", help="Board id or alias (see `tinyflash boards`).")],
+    app_name: Annotated[str, typer.Option("--app", help="sine, inference or validate.")] = "auto",
+    runtime: Annotated[str, typer.Option("--runtime", help="tflm, aot, or auto.")] = "auto",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Project folder.")] = None,
+    port: PortOpt = None,
+    baud: MonitorBaud = None,
+    until: MonitorUntil = None,
+    timeout: MonitorTimeout = None,
+    lines: MonitorLines = None,
+    log: MonitorLog = None,
+    as_json: MonitorJson = False,
+    plot: MonitorPlot = False,
+    plot_png: MonitorPng = None,
+) -> None:
+    """Build, flash and monitor in one go."""
+    from .build import build as run_build
+    from .flash import runner_for
+    from .project import BuildOptions
+    from .session import MonitorRequest, run_monitor
+    from .ui import err_console, render_build, status
+
+    with status() as show:
+        result = run_build(model, board, BuildOptions(app=app_name, runtime=runtime), out=out, progress=show)
+    if not as_json:
+        render_build(result)
+    runner = runner_for(result.project, result.board)
+    try:
+        flashed = runner.flash(port)
+        err_console.print(f"[green]flashed[/] {result.board.name}: {flashed.detail}")
+        request = MonitorRequest(result.project, port, baud, until, timeout, lines, log, as_json, plot, plot_png)
+        run_monitor(request)
+    finally:
+        if result.board.is_virtual:
+            runner.stop()
+
+
 @app.command()
 def boards(as_json: JsonOpt = False) -> None:
     """List the supported boards, real and virtual."""

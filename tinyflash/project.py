@@ -121,8 +121,10 @@ def render_project(model: ModelInfo, board: Board, options: BuildOptions, arena:
     runtime = choose_runtime(model, board, options.runtime, options.tflm_dir)
     for t in (*model.inputs, *model.outputs):
         if t.dtype not in _APP_DTYPES:
-            raise ModelError(f"tensor '{t.name}' is {t.dtype}; the apps handle {', '.join(sorted(_APP_DTYPES))}",
-                             "convert the model with float32 or int8 inputs and outputs")  # fmt: skip
+            raise ModelError(
+                f"tensor '{t.name}' is {t.dtype}; the apps handle {', '.join(sorted(_APP_DTYPES))}",
+                "convert the model with float32 or int8 inputs and outputs",
+            )
     arena_bytes = options.arena_bytes or arena.bytes
     if arena_bytes % 16:
         arena_bytes += 16 - arena_bytes % 16

@@ -1,0 +1,170 @@
+"""Flash runners: put a built firmware on its board and say where its serial output comes from.
+
+As in west, a board names its runner in its profile and each runner is one small class: PlatformIO's
+upload for real boards, QEMU for the emulated Cortex-M boards, a host process for ``native``. The CLI
+only ever talks to :func:`runner_for`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .boards import Board
+from .build import find_firmware
+from .errors import TinyflashError, ToolError
+from .monitor import Stream, open_url
+from .ports import DIALOUT_HINT, PortError, board_ports, choose_port
+
+RUN_STATE = ".tinyflash/run.json"
+UPLOAD_ATTEMPTS = 2
+UPLOAD_TIMEOUT_S = 300
+
+
+@dataclass(frozen=True)
+class FlashResult:
+    board: Board
+    target: str  # the port, or where the virtual board's serial listens
+    firmware: Path
+    detail: str
+    attempts: int = 1
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where to read a board's serial output, and how to find it again if it vanishes."""
+
+    url: str
+    reopen: Callable[[float], Stream | None] | None = None
+
+
+class Runner(ABC):
+    def __init__(self, project: Path, board: Board) -> None:
+        self.project = project
+        self.board = board
+
+    def firmware(self) -> Path:
+        fw = find_firmware(self.project, self.board)
+        if fw is None:
+            raise TinyflashError(f"no firmware in {self.project}", "run `tinyflash build` (without --no-compile) first")
+        return fw
+
+    @abstractmethod
+    def flash(self, port: str | None) -> FlashResult: ...
+
+    @abstractmethod
+    def target(self, port: str | None) -> Target: ...
+
+    def stop(self) -> bool:
+        """End whatever flash started; True if something was running."""
+        return False
+
+
+class PlatformIORunner(Runner):
+    """Real boards: `pio run -t upload`, with the port found by USB id and one retry after re-enumeration."""
+
+    def flash(self, port: str | None) -> FlashResult:
+        from . import platformio
+
+        firmware = self.firmware()
+        log = self.project / ".tinyflash" / "upload.log"
+        device = choose_port(self.board, port)
+        for attempt in range(1, UPLOAD_ATTEMPTS + 1):
+            result = platformio.run_pio(
+                ["run", "-t", "nobuild", "-t", "upload", "--upload-port", device],
+                project_dir=self.project,
+                log_path=log,
+                timeout=UPLOAD_TIMEOUT_S,
+            )
+            if result.returncode == 0:
+                return FlashResult(self.board, device, firmware, f"uploaded over {device}", attempt)
+            if "Permission denied" in result.output or "Errno 13" in result.output:
+                raise PortError(f"no permission to use {device}", DIALOUT_HINT)
+            if attempt < UPLOAD_ATTEMPTS and port is None:
+                # Boards with a 1200-bps touch come back on another port; look again before retrying.
+                time.sleep(2)
+                device = choose_port(self.board, None)
+        errors = "; ".join(platformio.first_errors(result.output, 3)) or "see the log"
+        raise ToolError(
+            f"upload to {self.board.id} on {device} failed: {errors}",
+            f"press the board's reset button twice to enter the bootloader and retry (log: {log})",
+        )
+
+    def target(self, port: str | None) -> Target:
+        device = choose_port(self.board, port)
+
+        def reopen(wait_s: float) -> Stream | None:
+            """Wait for the board to come back (same device, or the one port with its USB id)."""
+            deadline = time.monotonic() + wait_s
+            while time.monotonic() < deadline:
+                candidates = [device] if os.path.exists(device) else [p.device for p in board_ports(self.board)]
+                if len(candidates) == 1:
+                    try:
+                        return open_url(candidates[0], self.board.baud)
+                    except PortError:
+                        pass
+                time.sleep(0.25)
+            return None
+
+        return Target(device, reopen)
+
+
+class VirtualRunner(Runner):
+    """QEMU or a host process, started in the background with its serial on a loopback TCP port."""
+
+    def _state_path(self) -> Path:
+        return self.project / RUN_STATE
+
+    def _load_state(self):
+        from .virtual import Running
+
+        try:
+            return Running.from_json(json.loads(self._state_path().read_text()))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def flash(self, port: str | None) -> FlashResult:
+        from . import virtual
+
+        if port:
+            raise TinyflashError(f"{self.board.id} is virtual and has no port to choose", "drop --port")
+        firmware = self.firmware()
+        self.stop()  # re-flash replaces the running instance
+        if self.board.runner == "qemu":
+            running = virtual.start_qemu(self.board.qemu_machine, firmware)
+            what = f"QEMU {self.board.qemu_machine}"
+        else:
+            running = virtual.start_host(firmware)
+            what = "host process"
+        self._state_path().parent.mkdir(parents=True, exist_ok=True)
+        self._state_path().write_text(json.dumps(running.to_json()) + "\n")
+        url = f"socket://127.0.0.1:{running.port}"
+        return FlashResult(self.board, url, firmware, f"{what} running (pid {running.pid}), serial on {url}")
+
+    def target(self, port: str | None) -> Target:
+        from . import virtual
+
+        running = self._load_state()
+        if running is None or not virtual.is_alive(running):
+            raise TinyflashError(f"the virtual board {self.board.id} is not running", "run `tinyflash flash` first")
+        return Target(f"socket://127.0.0.1:{running.port}")
+
+    def stop(self) -> bool:
+        from . import virtual
+
+        running = self._load_state()
+        if running is None:
+            return False
+        alive = virtual.is_alive(running)
+        virtual.stop(running)
+        self._state_path().unlink(missing_ok=True)
+        return alive
+
+
+def runner_for(project: Path, board: Board) -> Runner:
+    return (PlatformIORunner if board.runner == "platformio" else VirtualRunner)(project, board)

@@ -1,0 +1,257 @@
+"""Read a board's serial output as lines: chunked, lenient, logged, matched, and robust to unplugging.
+
+The stream is anything with pyserial's interface (a real port, or ``socket://`` for a virtual board),
+so the same code serves a desk, CI and the emulators. Reads are chunked — pyserial's ``readline`` reads
+one byte per call — and bytes that are not UTF-8 are replaced, never fatal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import select
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Protocol
+
+import serial
+from serial.urlhandler import protocol_socket
+
+from .errors import TinyflashError
+
+CHUNK = 4096
+READ_TIMEOUT_S = 0.02
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)"
+_PAIR = re.compile(rf"([A-Za-z_][\w.\[\]]*)\s*[:=]\s*({_NUMBER})(?![\w.:])")
+
+
+class Stream(Protocol):
+    def read(self, size: int = 1) -> bytes: ...
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    time: float  # seconds since the epoch, when the line's last byte arrived
+    values: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MonitorOptions:
+    until: re.Pattern[str] | None = None
+    timeout: float | None = None
+    lines: int | None = None
+    log: Path | None = None
+    #: How long to wait for a vanished port to come back (USB re-enumeration); 0 = don't.
+    reconnect_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class MonitorResult:
+    lines: int
+    reason: str  # until | lines | timeout | closed | interrupted | disconnected
+    exit_code: int
+    match: str | None = None
+
+    @property
+    def message(self) -> str:
+        return {
+            "until": f"matched after {self.lines} lines",
+            "lines": f"received {self.lines} lines",
+            "timeout": f"timed out after {self.lines} lines",
+            "closed": f"the stream ended after {self.lines} lines",
+            "interrupted": f"interrupted after {self.lines} lines",
+            "disconnected": f"the port went away after {self.lines} lines",
+        }[self.reason]
+
+
+def parse_values(text: str) -> dict[str, float]:
+    """Numbers in ``key: value`` (or ``key=value``) pairs, e.g. ``x_value: 0.31 y_value: 0.30``."""
+    return {k: float(v) for k, v in _PAIR.findall(text)}
+
+
+class LineSplitter:
+    """Turns arbitrary chunks into complete lines; keeps the partial tail for the next chunk."""
+
+    def __init__(self) -> None:
+        self._tail = b""
+
+    def feed(self, chunk: bytes) -> list[str]:
+        data = self._tail + chunk
+        parts = data.split(b"\n")
+        self._tail = parts.pop()
+        return [p.rstrip(b"\r").decode("utf-8", "replace") for p in parts]
+
+    def flush(self) -> str | None:
+        """The partial last line, if any (used when the stream ends or is interrupted)."""
+        tail, self._tail = self._tail, b""
+        return tail.rstrip(b"\r").decode("utf-8", "replace") if tail else None
+
+
+class LineLog:
+    """Every received line, timestamped, flushed per chunk so an abrupt end loses nothing."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._file: IO[str] | None = None
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._file = path.open("a", encoding="utf-8")
+            except OSError as exc:
+                raise TinyflashError(
+                    f"cannot write the log {path}: {exc.strerror}", "choose another --log path"
+                ) from None
+
+    def write(self, line: Line) -> None:
+        if self._file:
+            stamp = datetime.fromtimestamp(line.time).isoformat(timespec="milliseconds")
+            self._file.write(f"{stamp} {line.text}\n")
+
+    def flush(self) -> None:
+        if self._file:
+            self._file.flush()
+
+    def close(self) -> None:
+        if self._file:
+            self._file.close()
+
+
+def read_lines(
+    open_stream: Callable[[], Stream],
+    options: MonitorOptions,
+    on_line: Callable[[Line], None],
+    reopen: Callable[[float], Stream | None] | None = None,
+) -> MonitorResult:
+    """Read until a stop condition; call ``on_line`` for every line. Never raises for stream trouble.
+
+    ``reopen(deadline_s)`` is tried when a real port vanishes; it returns a new stream, or None when the
+    board did not come back in time.
+    """
+    log = LineLog(options.log)
+    splitter = LineSplitter()
+    count = 0
+    deadline = time.monotonic() + options.timeout if options.timeout else None
+    wants_condition = options.until is not None or options.lines is not None
+    stream: Stream | None = None
+
+    def emit(text: str) -> MonitorResult | None:
+        nonlocal count
+        line = Line(text, time.time(), parse_values(text))
+        count += 1
+        log.write(line)
+        on_line(line)
+        if options.until is not None:
+            m = options.until.search(text)
+            if m:
+                return MonitorResult(count, "until", 0, m.group(0))
+        if options.lines is not None and count >= options.lines:
+            return MonitorResult(count, "lines", 0)
+        return None
+
+    def finish(reason: str) -> MonitorResult:
+        tail = splitter.flush()
+        if tail is not None:
+            done = emit(tail)
+            if done:
+                return done
+        ok = reason in ("closed", "timeout") and not wants_condition
+        code = 0 if ok else 2 if reason == "disconnected" else 130 if reason == "interrupted" else 1
+        return MonitorResult(count, reason, code)
+
+    try:
+        stream = open_stream()
+        while True:
+            if deadline is not None and time.monotonic() >= deadline:
+                return finish("timeout")
+            try:
+                chunk = stream.read(CHUNK)
+            except (serial.SerialException, OSError):
+                stream = _close_quietly(stream)
+                if reopen is None or options.reconnect_s <= 0:
+                    return finish("closed" if reopen is None else "disconnected")
+                stream = reopen(options.reconnect_s)
+                if stream is None:
+                    return finish("disconnected")
+                continue
+            if not chunk:
+                continue
+            for text in splitter.feed(chunk):
+                done = emit(text)
+                if done:
+                    return done
+            log.flush()
+    except KeyboardInterrupt:
+        return finish("interrupted")
+    finally:
+        _close_quietly(stream)
+        log.close()
+
+
+def _close_quietly(stream: Stream | None) -> None:
+    if stream is not None:
+        with contextlib.suppress(serial.SerialException, OSError):
+            stream.close()
+    return None
+
+
+class _LosslessSocket(protocol_socket.Serial):
+    """pyserial's ``socket://`` port, made lossless for virtual boards.
+
+    Upstream ``open()`` flushes input that already arrived (a virtual board's first lines: QEMU starts
+    the CPU the moment we connect), and ``read()`` drops the bytes it read in the same call that saw the
+    peer close (a program's last lines). Here nothing is flushed, and a read returns what arrived as soon
+    as anything did; end-of-stream is raised on the next read, with nothing left behind.
+    """
+
+    _eof = False
+
+    def reset_input_buffer(self) -> None:
+        pass
+
+    def read(self, size: int = 1) -> bytes:
+        if not self.is_open:
+            raise serial.PortNotOpenError()
+        if self._eof:
+            raise serial.SerialException("socket disconnected")
+        ready, _, _ = select.select([self._socket], [], [], self._timeout)
+        data = bytearray()
+        while ready and len(data) < size:
+            try:
+                buf = self._socket.recv(size - len(data))
+            except BlockingIOError:
+                break
+            except OSError as exc:
+                raise serial.SerialException(f"read failed: {exc}") from exc
+            if not buf:
+                self._eof = True
+                break
+            data.extend(buf)
+            ready, _, _ = select.select([self._socket], [], [], 0)
+        if not data and self._eof:
+            raise serial.SerialException("socket disconnected")
+        return bytes(data)
+
+
+def open_url(url: str, baud: int) -> Stream:
+    """Open a port or ``socket://host:port`` for chunked reading, with errors that say what to do."""
+    from .ports import DIALOUT_HINT, PortError
+
+    try:
+        if url.startswith("socket://"):
+            return _LosslessSocket(url, baudrate=baud, timeout=READ_TIMEOUT_S)
+        return serial.serial_for_url(url, baudrate=baud, timeout=READ_TIMEOUT_S)
+    except serial.SerialException as exc:
+        text = str(exc)
+        if "Permission denied" in text or "Errno 13" in text:
+            raise PortError(f"no permission to open {url}", DIALOUT_HINT) from None
+        if "Errno 16" in text or "busy" in text.lower():
+            raise PortError(f"{url} is busy", "close the other program using it (another monitor?)") from None
+        if url.startswith("socket://"):
+            raise PortError(
+                f"nothing is listening on {url}", "start the virtual board with `tinyflash flash`"
+            ) from None
+        raise PortError(f"cannot open {url}: {text}", "check the cable and --port") from None
