@@ -1,0 +1,98 @@
+"""Port detection for real boards. USB boards cannot exist here, so `connected_ports` is replaced by a FAKE
+list of ports — the one mock in the suite, named as such; everything else (access checks) is real."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tinyflash import ports
+from tinyflash.boards import get_board
+from tinyflash.ports import Port, PortError, choose_port
+
+NANO_SKETCH = Port("/dev/ttyACM0", 0x2341, 0x805A, "Nano 33 BLE")
+NANO_BOOTLOADER = Port("/dev/ttyACM1", 0x2341, 0x005A, "Nano 33 BLE bootloader")
+OTHER = Port("/dev/ttyUSB0", 0x0403, 0x6001, "FT232R USB UART")
+
+
+@pytest.fixture
+def fake_usb(monkeypatch, tmp_path):
+    """FAKE USB bus: each port is a real file under tmp_path so access checks run for real."""
+
+    def plug(*plugged: Port) -> list[Port]:
+        real = []
+        for p in plugged:
+            path = tmp_path / os.path.basename(p.device)
+            path.write_text("")
+            real.append(Port(str(path), p.vid, p.pid, p.description))
+        monkeypatch.setattr(ports, "connected_ports", lambda: list(real))
+        return real
+
+    return plug
+
+
+def test_single_matching_port_is_chosen(fake_usb):
+    (nano, _) = fake_usb(NANO_SKETCH, OTHER)
+    assert choose_port(get_board("nano33ble")) == nano.device
+
+
+def test_bootloader_pid_also_matches(fake_usb):
+    (boot,) = fake_usb(NANO_BOOTLOADER)
+    assert choose_port(get_board("nano33ble")) == boot.device
+
+
+def test_no_board_lists_what_is_connected(fake_usb):
+    fake_usb(OTHER)
+    with pytest.raises(PortError, match="no Arduino Nano 33 BLE Sense found") as err:
+        choose_port(get_board("nano33ble"))
+    assert "0403:6001" in err.value.message and "--port" in err.value.hint
+
+
+def test_several_boards_ask_for_port(fake_usb):
+    fake_usb(NANO_SKETCH, Port("/dev/ttyACM2", 0x2341, 0x805A, "second Nano"))
+    with pytest.raises(PortError, match="several ports") as err:
+        choose_port(get_board("nano33ble"))
+    assert "--port" in err.value.hint
+
+
+def test_explicit_port_that_does_not_exist(fake_usb):
+    fake_usb()
+    with pytest.raises(PortError, match="does not exist"):
+        choose_port(get_board("esp32"), "/dev/ttyUSB9")
+
+
+def test_permission_denied_says_dialout():
+    """The real access check, run in a forked child as an unprivileged user (root could open anything)."""
+    folder = Path(tempfile.mkdtemp(dir="/tmp"))  # parents traversable by everyone, like /dev
+    folder.chmod(0o755)
+    device = folder / "ttyACM0"
+    device.write_text("")
+    device.chmod(0o600)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: drop privileges, check, report through the pipe, exit without cleanup
+        message = "no error"
+        try:
+            if os.geteuid() == 0:
+                os.setgid(65534)
+                os.setuid(65534)
+            ports.check_access(str(device))
+        except PortError as exc:
+            message = f"{exc.message} | {exc.hint}"
+        finally:
+            os.write(write_end, message.encode())
+            os._exit(0)
+    os.close(write_end)
+    os.waitpid(pid, 0)
+    message = os.read(read_end, 4096).decode()
+    os.close(read_end)
+    shutil.rmtree(folder)
+    assert "no permission" in message and "dialout" in message, message
+
+
+def test_permission_message_is_actionable():
+    assert "dialout" in ports.DIALOUT_HINT and "udev" in ports.DIALOUT_HINT
