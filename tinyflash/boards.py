@@ -29,8 +29,20 @@ class PlatformIO:
     framework: str
     upload_protocol: str = ""
     build_flags: tuple[str, ...] = ()
-    lib_deps: tuple[str, ...] = ()
     options: tuple[tuple[str, str], ...] = ()  # extra `key = value` lines, in order
+
+
+@dataclass(frozen=True)
+class Tflm:
+    """How TFLM gets into this board's build (real boards); `how` documents the choice."""
+
+    how: str = ""
+    lib_deps: tuple[str, ...] = ()
+    idf_components: tuple[str, ...] = ()
+    #: The library's umbrella header, included before any TFLM header (Arduino libraries).
+    header: str = ""
+    #: Arduino core macros that break TFLM's C++ headers and must be undefined after the umbrella header.
+    undef_macros: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,9 +71,8 @@ class Board:
     framework_flash_bytes: int = 0
     framework_ram_bytes: int = 0
     qemu_machine: str = ""
-    tflm: str = ""
+    tflm: Tflm = field(default_factory=Tflm)
     notes: str = ""
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def is_virtual(self) -> bool:
@@ -107,13 +118,18 @@ _PIO_SCHEMA: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "framework": (str, False),
     "upload_protocol": (str, False),
     "build_flags": (list, False),
-    "lib_deps": (list, False),
     "options": (dict, False),
 }
 _UPLOAD_SCHEMA = {"use_1200bps_touch": (bool, False), "wait_for_upload_port": (bool, False)}
 _USB_SCHEMA = {"ids": (list, True)}
 _QEMU_SCHEMA = {"machine": (str, True)}
-_TFLM_SCHEMA = {"how": (str, True)}
+_TFLM_SCHEMA = {
+    "how": (str, True),
+    "lib_deps": (list, False),
+    "idf_components": (list, False),
+    "header": (str, False),
+    "undef_macros": (list, False),
+}
 
 
 def _check(table: dict[str, Any], schema: dict, where: str, path: Path) -> None:
@@ -190,7 +206,6 @@ def parse_board(path: Path) -> Board:
             framework=pio.get("framework", ""),
             upload_protocol=pio.get("upload_protocol", ""),
             build_flags=tuple(str(f) for f in pio.get("build_flags", [])),
-            lib_deps=tuple(str(d) for d in pio.get("lib_deps", [])),
             options=tuple((str(k), str(v)) for k, v in pio.get("options", {}).items()),
         ),
         source=path,
@@ -202,8 +217,18 @@ def parse_board(path: Path) -> Board:
         framework_flash_bytes=raw.get("framework_flash_bytes", 0),
         framework_ram_bytes=raw.get("framework_ram_bytes", 0),
         qemu_machine=raw.get("qemu", {}).get("machine", ""),
-        tflm=raw.get("tflm", {}).get("how", ""),
+        tflm=_tflm(raw.get("tflm", {})),
         notes=raw.get("notes", ""),
+    )
+
+
+def _tflm(table: dict[str, Any]) -> Tflm:
+    return Tflm(
+        how=table.get("how", ""),
+        lib_deps=tuple(str(d) for d in table.get("lib_deps", [])),
+        idf_components=tuple(str(d) for d in table.get("idf_components", [])),
+        header=table.get("header", ""),
+        undef_macros=tuple(str(m) for m in table.get("undef_macros", [])),
     )
 
 

@@ -244,7 +244,6 @@ def boards(as_json: JsonOpt = False) -> None:
         rows = []
         for b in found:
             d = asdict(b)
-            d.pop("extra", None)
             d["source"] = b.source.name
             d["usb_ids"] = b.usb_ids_text
             rows.append(d)

@@ -165,6 +165,7 @@ def render_project(model: ModelInfo, board: Board, options: BuildOptions, arena:
         add("src/main.cc", "platforms/espidf/main.cc.j2")
         add("CMakeLists.txt", "platforms/espidf/CMakeLists.txt.j2")
         add("src/CMakeLists.txt", "platforms/espidf/src_CMakeLists.txt.j2")
+        add("sdkconfig.defaults", "platforms/espidf/sdkconfig.defaults.j2")
         if options.tflm_dir is None and runtime == "tflm":
             add("src/idf_component.yml", "platforms/espidf/idf_component.yml.j2")
     return ProjectPlan(app=app, runtime=runtime, arena=arena, arena_bytes=arena_bytes, files=files)
@@ -207,7 +208,8 @@ def _context(
         "arena_minimum": arena.minimum_bytes,
         "arena_comment": f"{arena_bytes:,} bytes: {origin} (`tinyflash inspect`).",
         "resolver_methods": methods,
-        "tflm_headers": _tflm_headers(board, options),
+        "tflm_umbrella": _tflm_umbrella(board, options),
+        "tflm_undef": board.tflm.undef_macros if _tflm_umbrella(board, options) else (),
         "tflm_flags": TFLM_FLAGS if runtime == "tflm" else (),
         "lib_deps": _lib_deps(board, runtime, options),
         "samples": sample_inputs(model) if app == "inference" else [],
@@ -217,17 +219,9 @@ def _context(
     }
 
 
-def _tflm_headers(board: Board, options: BuildOptions) -> list[str]:
-    headers = [
-        "tensorflow/lite/micro/micro_interpreter.h",
-        "tensorflow/lite/micro/micro_mutable_op_resolver.h",
-        "tensorflow/lite/micro/system_setup.h",
-        "tensorflow/lite/schema/schema_generated.h",
-    ]
-    # The Arduino library's umbrella header sets up its platform glue and must come first.
-    if board.platformio.framework == "arduino" and not board.is_virtual and options.tflm_dir is None:
-        headers.insert(0, "TensorFlowLite.h")
-    return headers
+def _tflm_umbrella(board: Board, options: BuildOptions) -> str:
+    """The Arduino library's umbrella header, which must precede TFLM's own (it sets up the platform glue)."""
+    return "" if options.tflm_dir is not None else board.tflm.header
 
 
 def _lib_deps(board: Board, runtime: str, options: BuildOptions) -> list[str]:
@@ -235,7 +229,7 @@ def _lib_deps(board: Board, runtime: str, options: BuildOptions) -> list[str]:
         return []
     if options.tflm_dir is not None:
         return [f"symlink://{options.tflm_dir.resolve()}"]
-    return list(board.platformio.lib_deps)
+    return list(board.tflm.lib_deps)
 
 
 def _virtual_platform_spec() -> str:
@@ -257,9 +251,10 @@ def c_identifier(text: str) -> str:
 
 
 def comment_text(text: str) -> str:
-    """Text safe inside a ``//`` or ``/* */`` comment: printable ASCII, no comment terminators."""
-    safe = "".join(ch if " " <= ch <= "~" else "?" for ch in text)
-    return safe.replace("*/", "*_/").replace("\\", "/")
+    """Text safe inside a ``//`` or ``/* */`` comment: printable ASCII, no terminators, no line splices."""
+    safe = "".join(ch if " " <= ch <= "~" else "?" for ch in text).replace("\\", "/")
+    # "??/" is a trigraph for backslash in strict ISO modes before C++17: it would splice the next line.
+    return safe.replace("*/", "*_/").replace("??", "?_?")
 
 
 def c_string_body(text: str) -> str:

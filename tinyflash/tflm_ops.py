@@ -1,7 +1,7 @@
 """Which TFLite builtin ops TFLM provides, and the ``MicroMutableOpResolver`` method that registers each.
 
 Data, not logic: the table mirrors ``tensorflow/lite/micro/micro_mutable_op_resolver.h`` in current
-TFLM. The compatibility check in ``inspect`` and the resolver in the generated ``main_functions.cc``
+TFLM (118 methods, August 2026; esp-tflite-micro has the same set, the older Arduino libraries 97). The compatibility check in ``inspect`` and the resolver in the generated ``main_functions.cc``
 both read it, so they cannot disagree.
 """
 
@@ -33,6 +33,7 @@ RESOLVER_METHODS: dict[str, str] = {
     "DEPTHWISE_CONV_2D": "AddDepthwiseConv2D",
     "DEQUANTIZE": "AddDequantize",
     "DIV": "AddDiv",
+    "DYNAMIC_UPDATE_SLICE": "AddDynamicUpdateSlice",
     "ELU": "AddElu",
     "EMBEDDING_LOOKUP": "AddEmbeddingLookup",
     "EQUAL": "AddEqual",
@@ -74,6 +75,7 @@ RESOLVER_METHODS: dict[str, str] = {
     "PRELU": "AddPrelu",
     "QUANTIZE": "AddQuantize",
     "READ_VARIABLE": "AddReadVariable",
+    "REDUCE_ALL": "AddReduceAll",
     "REDUCE_MAX": "AddReduceMax",
     "REDUCE_MIN": "AddReduceMin",
     "RELU": "AddRelu",
@@ -81,7 +83,7 @@ RESOLVER_METHODS: dict[str, str] = {
     "RESHAPE": "AddReshape",
     "RESIZE_BILINEAR": "AddResizeBilinear",
     "RESIZE_NEAREST_NEIGHBOR": "AddResizeNearestNeighbor",
-    "REVERSE_V2": "AddReverse",
+    "REVERSE_V2": "AddReverseV2",
     "ROUND": "AddRound",
     "RSQRT": "AddRsqrt",
     "SELECT_V2": "AddSelectV2",
@@ -113,8 +115,24 @@ RESOLVER_METHODS: dict[str, str] = {
 
 #: Custom ops with a TFLM kernel: custom code -> resolver method.
 CUSTOM_RESOLVER_METHODS: dict[str, str] = {
+    "CIRCULAR_BUFFER": "AddCircularBuffer",
     "TFLite_Detection_PostProcess": "AddDetectionPostprocess",
+    "TFLM_DECODE": "AddDecode",
     "ethos-u": "AddEthosU",
+    "SignalDelay": "AddDelay",
+    "SignalEnergy": "AddEnergy",
+    "SignalFftAutoScale": "AddFftAutoScale",
+    "SignalFilterBank": "AddFilterBank",
+    "SignalFilterBankLog": "AddFilterBankLog",
+    "SignalFilterBankSpectralSubtraction": "AddFilterBankSpectralSubtraction",
+    "SignalFilterBankSquareRoot": "AddFilterBankSquareRoot",
+    "SignalFramer": "AddFramer",
+    "SignalIrfft": "AddIrfft",
+    "SignalOverlapAdd": "AddOverlapAdd",
+    "SignalPCAN": "AddPCAN",
+    "SignalRfft": "AddRfft",
+    "SignalStacker": "AddStacker",
+    "SignalWindow": "AddWindow",
 }
 
 

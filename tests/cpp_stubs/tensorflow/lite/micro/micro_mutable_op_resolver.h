@@ -1,4 +1,5 @@
-// Stub for the host syntax check: the Add<Op>() methods of current TFLM's resolver.
+// Stub for the host syntax check: the 118 Add<Op>() methods of current TFLM's resolver
+// (upstream tensorflow/lite/micro/micro_mutable_op_resolver.h, August 2026).
 #pragma once
 #include <stddef.h>
 #include "tensorflow/lite/c/common.h"
@@ -21,25 +22,36 @@ class MicroMutableOpResolver : public MicroOpResolver {
   TfLiteStatus AddCallOnce();
   TfLiteStatus AddCast();
   TfLiteStatus AddCeil();
+  TfLiteStatus AddCircularBuffer();
   TfLiteStatus AddConcatenation();
   TfLiteStatus AddConv2D();
   TfLiteStatus AddCos();
   TfLiteStatus AddCumSum();
+  TfLiteStatus AddDecode();
+  TfLiteStatus AddDelay();
   TfLiteStatus AddDepthToSpace();
   TfLiteStatus AddDepthwiseConv2D();
   TfLiteStatus AddDequantize();
   TfLiteStatus AddDetectionPostprocess();
   TfLiteStatus AddDiv();
+  TfLiteStatus AddDynamicUpdateSlice();
   TfLiteStatus AddElu();
   TfLiteStatus AddEmbeddingLookup();
+  TfLiteStatus AddEnergy();
   TfLiteStatus AddEqual();
   TfLiteStatus AddEthosU();
   TfLiteStatus AddExp();
   TfLiteStatus AddExpandDims();
+  TfLiteStatus AddFftAutoScale();
   TfLiteStatus AddFill();
+  TfLiteStatus AddFilterBank();
+  TfLiteStatus AddFilterBankLog();
+  TfLiteStatus AddFilterBankSpectralSubtraction();
+  TfLiteStatus AddFilterBankSquareRoot();
   TfLiteStatus AddFloor();
   TfLiteStatus AddFloorDiv();
   TfLiteStatus AddFloorMod();
+  TfLiteStatus AddFramer();
   TfLiteStatus AddFullyConnected();
   TfLiteStatus AddGather();
   TfLiteStatus AddGatherNd();
@@ -47,6 +59,7 @@ class MicroMutableOpResolver : public MicroOpResolver {
   TfLiteStatus AddGreaterEqual();
   TfLiteStatus AddHardSwish();
   TfLiteStatus AddIf();
+  TfLiteStatus AddIrfft();
   TfLiteStatus AddL2Normalization();
   TfLiteStatus AddL2Pool2D();
   TfLiteStatus AddLeakyRelu();
@@ -66,12 +79,15 @@ class MicroMutableOpResolver : public MicroOpResolver {
   TfLiteStatus AddMul();
   TfLiteStatus AddNeg();
   TfLiteStatus AddNotEqual();
+  TfLiteStatus AddOverlapAdd();
+  TfLiteStatus AddPCAN();
   TfLiteStatus AddPack();
   TfLiteStatus AddPad();
   TfLiteStatus AddPadV2();
   TfLiteStatus AddPrelu();
   TfLiteStatus AddQuantize();
   TfLiteStatus AddReadVariable();
+  TfLiteStatus AddReduceAll();
   TfLiteStatus AddReduceMax();
   TfLiteStatus AddReduceMin();
   TfLiteStatus AddRelu();
@@ -79,7 +95,8 @@ class MicroMutableOpResolver : public MicroOpResolver {
   TfLiteStatus AddReshape();
   TfLiteStatus AddResizeBilinear();
   TfLiteStatus AddResizeNearestNeighbor();
-  TfLiteStatus AddReverse();
+  TfLiteStatus AddReverseV2();
+  TfLiteStatus AddRfft();
   TfLiteStatus AddRound();
   TfLiteStatus AddRsqrt();
   TfLiteStatus AddSelectV2();
@@ -95,6 +112,7 @@ class MicroMutableOpResolver : public MicroOpResolver {
   TfLiteStatus AddSquare();
   TfLiteStatus AddSquaredDifference();
   TfLiteStatus AddSqueeze();
+  TfLiteStatus AddStacker();
   TfLiteStatus AddStridedSlice();
   TfLiteStatus AddSub();
   TfLiteStatus AddSum();
@@ -106,6 +124,7 @@ class MicroMutableOpResolver : public MicroOpResolver {
   TfLiteStatus AddUnpack();
   TfLiteStatus AddVarHandle();
   TfLiteStatus AddWhile();
+  TfLiteStatus AddWindow();
   TfLiteStatus AddZerosLike();
 };
 }  // namespace tflite

@@ -1,5 +1,0 @@
-// Stub for the host syntax check.
-#pragma once
-namespace tflite {
-void InitializeTarget();
-}
