@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from tflite_builder import tiny_dense
 
+from tflite_builder import tiny_dense
 from tinyflash import arena
 from tinyflash.model import load_model, parse_model
 

@@ -6,8 +6,8 @@ import json
 import shutil
 
 import pytest
-from conftest import SHARED, unavailable
 
+from conftest import SHARED, unavailable
 from tinyflash.boards import all_boards, get_board, parse_board
 from tinyflash.errors import BoardError
 

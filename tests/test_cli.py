@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+
 from tflite_builder import tiny_dense
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import contextlib
 import os
 
-from conftest import MODELS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tflite_builder import tiny_dense
 
+from conftest import MODELS
+from tflite_builder import tiny_dense
 from tinyflash.errors import ModelError
 from tinyflash.model import parse_model
 

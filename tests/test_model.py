@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tflite_builder import Graph, Op, T, build, tiny_dense
 
+from tflite_builder import Graph, Op, T, build, tiny_dense
 from tinyflash.errors import ModelError
 from tinyflash.model import load_model, parse_model
 

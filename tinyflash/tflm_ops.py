@@ -1,8 +1,9 @@
 """Which TFLite builtin ops TFLM provides, and the ``MicroMutableOpResolver`` method that registers each.
 
-Data, not logic: the table mirrors ``tensorflow/lite/micro/micro_mutable_op_resolver.h`` in current
-TFLM (118 methods, August 2026; esp-tflite-micro has the same set, the older Arduino libraries 97). The compatibility check in ``inspect`` and the resolver in the generated ``main_functions.cc``
-both read it, so they cannot disagree.
+Data, not logic: the table mirrors ``tensorflow/lite/micro/micro_mutable_op_resolver.h`` in current TFLM
+(118 methods, August 2026; esp-tflite-micro has the same set, the older Arduino libraries 97). The compatibility
+check in ``inspect`` and the resolver in the generated ``model_runtime_tflm.cc`` both read it, so they cannot
+disagree.
 """
 
 from __future__ import annotations
