@@ -1,0 +1,121 @@
+"""What the device should compute: the model run on the host by the TFLM Python runtime.
+
+The ``tflite-micro`` runtime executes TFLM's own reference kernels, so for int8 models its outputs are
+what a correct device produces bit for bit. Where that wheel does not exist (macOS, ARM hosts) the
+LiteRT interpreter is used instead; it agrees to about 1e-6 on float models but is not bit-exact.
+The app-level helpers reproduce the firmware's own arithmetic (float32 x, round-half-away quantization,
+six-decimal printing) so expected serial lines can be compared as text.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ToolError
+from .model import ModelInfo, Tensor
+
+_DTYPES = {"float32": np.float32, "int8": np.int8, "uint8": np.uint8, "int16": np.int16, "int32": np.int32}
+ARENA_FOR_REFERENCE = 64 * 1024 * 1024
+
+
+class Interpreter:
+    """One loaded model; ``run`` takes and returns arrays in the tensors' own types."""
+
+    def __init__(self, model: ModelInfo) -> None:
+        self.model = model
+        try:
+            from tflite_micro.python.tflite_micro import runtime
+
+            self._tflm = runtime.Interpreter.from_bytes(model.data, arena_size=ARENA_FOR_REFERENCE)
+            self._litert = None
+            self.name = "tflite-micro"
+        except ImportError:
+            self._tflm = None
+            self._litert = _litert(model)
+            self.name = "ai-edge-litert"
+
+    def run(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        if self._tflm is not None:
+            for i, value in enumerate(inputs):
+                self._tflm.set_input(value, i)
+            self._tflm.invoke()
+            return [np.array(self._tflm.get_output(i)) for i in range(len(self.model.outputs))]
+        assert self._litert is not None
+        for detail, value in zip(self._litert.get_input_details(), inputs, strict=True):
+            self._litert.set_tensor(detail["index"], value)
+        self._litert.invoke()
+        return [self._litert.get_tensor(d["index"]) for d in self._litert.get_output_details()]
+
+
+def _litert(model: ModelInfo):
+    try:
+        from ai_edge_litert.interpreter import Interpreter as LiteRT
+    except ImportError:
+        raise ToolError(
+            "no reference interpreter is installed",
+            "pip install tflite-micro (Linux x86_64) or pip install 'tinyflash[litert]'",
+        ) from None
+    interpreter = LiteRT(model_content=model.data)
+    interpreter.allocate_tensors()
+    return interpreter
+
+
+def quantize(value: float, t: Tensor) -> np.ndarray:
+    """A real value as the tensor stores it, the way the firmware's tensor_io.h does it."""
+    dtype = _DTYPES[t.dtype]
+    if t.dtype == "float32":
+        return np.full(t.shape, np.float32(value), dtype=np.float32)
+    q = _round_half_away(np.float32(value) / np.float32(t.quant.scale)) + t.quant.zero_point
+    info = np.iinfo(dtype)
+    return np.full(t.shape, min(max(q, info.min), info.max), dtype=dtype)
+
+
+def dequantize(raw: np.ndarray, t: Tensor) -> np.ndarray:
+    if t.dtype == "float32" or t.quant is None:
+        return raw.astype(np.float32)
+    return ((raw.astype(np.float32) - np.float32(t.quant.zero_point)) * np.float32(t.quant.scale)).astype(np.float32)
+
+
+def _round_half_away(x: np.floating) -> int:
+    return math.floor(abs(float(x)) + 0.5) * (1 if x >= 0 else -1)
+
+
+def format_fixed(value: float, decimals: int = 6) -> str:
+    """The firmware's SerialLine::Float: the float widened to double, scaled, rounded half up."""
+    v = float(np.float32(value))
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "-inf" if v < 0 else "inf"
+    scale = 10**decimals
+    scaled = math.floor(abs(v) * scale + 0.5)
+    whole, fraction = divmod(scaled, scale)
+    sign = "-" if v < 0 and scaled != 0 else ""
+    return f"{sign}{whole}.{fraction:0{decimals}d}" if decimals else f"{sign}{whole}"
+
+
+@dataclass(frozen=True)
+class SineStep:
+    x: float
+    y: float
+
+    @property
+    def line(self) -> str:
+        return f"x_value: {format_fixed(self.x)} y_value: {format_fixed(self.y)}"
+
+
+def sine_steps(model: ModelInfo, inferences_per_cycle: int, count: int) -> list[SineStep]:
+    """The sine app's first ``count`` (x, y) pairs, computed as the firmware computes them."""
+    interpreter = Interpreter(model)
+    (inp,), (out,) = model.inputs, model.outputs
+    x_range = np.float32(2.0) * np.float32(3.14159265358979)
+    steps = []
+    for i in range(count):
+        position = np.float32(i % inferences_per_cycle) / np.float32(inferences_per_cycle)
+        x = np.float32(position * x_range)
+        (raw,) = interpreter.run([quantize(float(x), inp)])
+        steps.append(SineStep(float(x), float(dequantize(raw, out).reshape(-1)[0])))
+    return steps
