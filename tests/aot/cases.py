@@ -1,0 +1,296 @@
+"""Single-op models covering each supported op's variants (shapes, strides, padding, dilation,
+activations, per-tensor/per-channel quantization, broadcasting). Each case is seeded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from modelbuilder import NONE, RELU, RELU6, RELU_N1_TO_1, SAME, VALID, GraphBuilder, options
+
+from tinyflash.model import ModelInfo
+
+CASES: dict[str, Callable[[GraphBuilder], ModelInfo]] = {}
+
+
+def case(name: str):
+    def register(fn):
+        CASES[name] = fn
+        return fn
+
+    return register
+
+
+def _conv_like(
+    g: GraphBuilder,
+    *,
+    depthwise: bool,
+    dtype: str,
+    in_shape,
+    out_c: int,
+    k: tuple[int, int],
+    stride=(1, 1),
+    dilation=(1, 1),
+    padding=SAME,
+    act=NONE,
+    per_channel=True,
+    bias=True,
+) -> ModelInfo:
+    n, h, w, c = in_shape
+    in_scale, in_zp, out_scale, out_zp = 0.05, -3, 0.08, 5
+    x = g.input(in_shape) if dtype == "float32" else g.input(in_shape, "int8", in_scale, in_zp)
+    eff = [(k[i] - 1) * dilation[i] + 1 for i in range(2)]
+    if padding == SAME:
+        oh, ow = -(-h // stride[0]), -(-w // stride[1])
+    else:
+        oh, ow = (h - eff[0] + stride[0]) // stride[0], (w - eff[1] + stride[1]) // stride[1]
+    fshape = (1, k[0], k[1], out_c) if depthwise else (out_c, k[0], k[1], c)
+    axis = 3 if depthwise else 0
+    if dtype == "float32":
+        wt = g.weights(fshape)
+        b = g.weights((out_c,)) if bias else -1
+        y = g.tensor((n, oh, ow, out_c))
+    else:
+        ws = g.rng.uniform(0.002, 0.02, out_c) if per_channel else 0.01
+        wt = g.weights(fshape, "int8", ws, axis)
+        b = g.weights((out_c,), "int32", in_scale * np.asarray(ws)) if bias else -1
+        y = g.tensor((n, oh, ow, out_c), "int8", out_scale, out_zp)
+    fields = dict(
+        padding=padding,
+        stride_w=stride[1],
+        stride_h=stride[0],
+        dilation_w_factor=dilation[1],
+        dilation_h_factor=dilation[0],
+        fused_activation_function=act,
+    )
+    if depthwise:
+        g.op(
+            "DEPTHWISE_CONV_2D",
+            [x, wt, b],
+            [y],
+            options("DepthwiseConv2DOptions", depth_multiplier=out_c // c, **fields),
+        )
+    else:
+        g.op("CONV_2D", [x, wt, b], [y], options("Conv2DOptions", **fields))
+    return g.model([y])
+
+
+_CONV = {
+    "conv_f32_same": dict(depthwise=False, dtype="float32", in_shape=(1, 7, 6, 3), out_c=4, k=(3, 3), act=RELU),
+    "conv_f32_valid_s2_d2": dict(
+        depthwise=False,
+        dtype="float32",
+        in_shape=(2, 9, 8, 2),
+        out_c=3,
+        k=(3, 2),
+        stride=(2, 1),
+        dilation=(2, 2),
+        padding=VALID,
+    ),
+    "conv_i8_pc_same_s2_relu6": dict(
+        depthwise=False, dtype="int8", in_shape=(1, 9, 7, 5), out_c=6, k=(3, 3), stride=(2, 2), act=RELU6
+    ),
+    "conv_i8_pt_valid_d2_relu": dict(
+        depthwise=False,
+        dtype="int8",
+        in_shape=(1, 8, 8, 4),
+        out_c=3,
+        k=(2, 3),
+        dilation=(2, 1),
+        padding=VALID,
+        act=RELU,
+        per_channel=False,
+    ),
+    "conv_i8_1x1_nobias_n1to1": dict(
+        depthwise=False, dtype="int8", in_shape=(1, 4, 4, 8), out_c=5, k=(1, 1), act=RELU_N1_TO_1, bias=False
+    ),
+    "dw_i8_pc_same_s1": dict(depthwise=True, dtype="int8", in_shape=(1, 6, 5, 4), out_c=4, k=(3, 3), act=RELU6),
+    "dw_i8_dm8_valid_s2": dict(
+        depthwise=True, dtype="int8", in_shape=(1, 11, 10, 1), out_c=8, k=(4, 3), stride=(2, 2), padding=VALID, act=RELU
+    ),
+    "dw_i8_pt_dm2_d2": dict(
+        depthwise=True, dtype="int8", in_shape=(1, 9, 9, 3), out_c=6, k=(3, 3), dilation=(2, 2), per_channel=False
+    ),
+    "dw_f32_dm2_same_s2": dict(
+        depthwise=True, dtype="float32", in_shape=(1, 7, 7, 2), out_c=4, k=(3, 3), stride=(2, 2)
+    ),
+}
+for _name, _kw in _CONV.items():
+    CASES[_name] = lambda g, kw=_kw: _conv_like(g, **kw)
+
+
+def _fc(g: GraphBuilder, dtype: str, batches: int, depth: int, units: int, act: int, per_channel: bool, bias=True):
+    if dtype == "float32":
+        x = g.input((batches, depth))
+        w = g.weights((units, depth))
+        b = g.weights((units,)) if bias else -1
+        y = g.tensor((batches, units))
+    else:
+        x = g.input((batches, depth), "int8", 0.04, 7)
+        ws = g.rng.uniform(0.002, 0.02, units) if per_channel else 0.012
+        w = g.weights((units, depth), "int8", ws, 0)
+        b = g.weights((units,), "int32", 0.04 * np.asarray(ws)) if bias else -1
+        y = g.tensor((batches, units), "int8", 0.1, -10)
+    g.op("FULLY_CONNECTED", [x, w, b], [y], options("FullyConnectedOptions", fused_activation_function=act))
+    return g.model([y])
+
+
+CASES["fc_f32_relu"] = lambda g: _fc(g, "float32", 1, 10, 6, RELU, False)
+CASES["fc_f32_batch_nobias"] = lambda g: _fc(g, "float32", 3, 5, 4, NONE, False, bias=False)
+CASES["fc_i8_pt_relu6"] = lambda g: _fc(g, "int8", 2, 12, 5, RELU6, False)
+CASES["fc_i8_pc"] = lambda g: _fc(g, "int8", 1, 16, 7, NONE, True)
+CASES["fc_i8_pt_n1to1_nobias"] = lambda g: _fc(g, "int8", 1, 9, 3, RELU_N1_TO_1, False, bias=False)
+
+
+def _pool(g: GraphBuilder, opcode: str, dtype: str, in_shape, k, stride, padding, act=NONE):
+    n, h, w, c = in_shape
+    if padding == SAME:
+        oh, ow = -(-h // stride[0]), -(-w // stride[1])
+    else:
+        oh, ow = (h - k[0] + stride[0]) // stride[0], (w - k[1] + stride[1]) // stride[1]
+    quant = ("int8", 0.07, -4) if dtype == "int8" else ("float32", None, 0)
+    x = g.input(in_shape, *quant)
+    y = g.tensor((n, oh, ow, c), *quant)
+    opts = options(
+        "Pool2DOptions",
+        padding=padding,
+        stride_w=stride[1],
+        stride_h=stride[0],
+        filter_width=k[1],
+        filter_height=k[0],
+        fused_activation_function=act,
+    )
+    g.op(opcode, [x], [y], opts)
+    return g.model([y])
+
+
+CASES["avgpool_i8_same_3x3_s2"] = lambda g: _pool(g, "AVERAGE_POOL_2D", "int8", (1, 7, 6, 5), (3, 3), (2, 2), SAME)
+CASES["avgpool_i8_valid_2x2_relu"] = lambda g: _pool(
+    g, "AVERAGE_POOL_2D", "int8", (2, 6, 6, 3), (2, 2), (2, 2), VALID, RELU
+)
+CASES["avgpool_f32_same"] = lambda g: _pool(g, "AVERAGE_POOL_2D", "float32", (1, 5, 5, 2), (3, 2), (1, 2), SAME, RELU6)
+CASES["maxpool_i8_same_relu"] = lambda g: _pool(g, "MAX_POOL_2D", "int8", (1, 7, 7, 4), (3, 3), (2, 2), SAME, RELU)
+CASES["maxpool_f32_valid"] = lambda g: _pool(g, "MAX_POOL_2D", "float32", (1, 6, 5, 3), (2, 2), (2, 1), VALID)
+
+
+def _unary(g: GraphBuilder, opcode: str, shape, in_q, out_q, opts=None):
+    x = g.input(shape, *in_q)
+    y = g.tensor(shape, *out_q)
+    g.op(opcode, [x], [y], opts)
+    return g.model([y])
+
+
+F32 = ("float32", None, 0)
+CASES["softmax_i8"] = lambda g: _unary(
+    g, "SOFTMAX", (3, 10), ("int8", 0.1, 3), ("int8", 1 / 256, -128), options("SoftmaxOptions", beta=1.0)
+)
+CASES["softmax_i8_small_scale_beta"] = lambda g: _unary(
+    g, "SOFTMAX", (2, 1, 7), ("int8", 0.02, -20), ("int8", 1 / 256, -128), options("SoftmaxOptions", beta=0.7)
+)
+CASES["softmax_i8_large_scale"] = lambda g: _unary(
+    g, "SOFTMAX", (1, 5), ("int8", 0.5, 0), ("int8", 1 / 256, -128), options("SoftmaxOptions", beta=1.0)
+)
+CASES["softmax_f32"] = lambda g: _unary(g, "SOFTMAX", (2, 6), F32, F32, options("SoftmaxOptions", beta=1.5))
+CASES["relu_f32"] = lambda g: _unary(g, "RELU", (2, 3, 4), F32, F32)
+CASES["relu6_f32"] = lambda g: _unary(g, "RELU6", (4, 5), F32, F32)
+CASES["relu_i8_requant"] = lambda g: _unary(g, "RELU", (3, 7), ("int8", 0.05, 10), ("int8", 0.03, -20))
+CASES["relu6_i8"] = lambda g: _unary(g, "RELU6", (3, 7), ("int8", 0.05, -30), ("int8", 0.05, -30))
+CASES["logistic_i8"] = lambda g: _unary(g, "LOGISTIC", (4, 32), ("int8", 0.08, 4), ("int8", 1 / 256, -128))
+CASES["logistic_i8_fine"] = lambda g: _unary(g, "LOGISTIC", (64,), ("int8", 0.01, -50), ("int8", 1 / 256, -128))
+CASES["logistic_f32"] = lambda g: _unary(g, "LOGISTIC", (5, 8), F32, F32)
+CASES["tanh_i8"] = lambda g: _unary(g, "TANH", (4, 32), ("int8", 0.05, 0), ("int8", 1 / 128, 0))
+CASES["tanh_i8_coarse"] = lambda g: _unary(g, "TANH", (64,), ("int8", 0.3, 17), ("int8", 1 / 128, 0))
+CASES["tanh_f32"] = lambda g: _unary(g, "TANH", (5, 8), F32, F32)
+CASES["quantize_f32_i8"] = lambda g: _unary(g, "QUANTIZE", (3, 9), F32, ("int8", 0.02, 6))
+CASES["requantize_i8_i8"] = lambda g: _unary(g, "QUANTIZE", (3, 9), ("int8", 0.05, 3), ("int8", 0.02, -7))
+CASES["dequantize_i8_f32"] = lambda g: _unary(g, "DEQUANTIZE", (2, 2, 8), ("int8", 0.037, -5), F32)
+
+
+def _binary(g: GraphBuilder, opcode: str, a_shape, b_shape, out_shape, qa, qb, qo, act=NONE):
+    a = g.input(a_shape, *qa)
+    b = g.input(b_shape, *qb)
+    y = g.tensor(out_shape, *qo)
+    kind = "AddOptions" if opcode == "ADD" else "MulOptions"
+    g.op(opcode, [a, b], [y], options(kind, fused_activation_function=act))
+    return g.model([y])
+
+
+CASES["add_f32_relu"] = lambda g: _binary(g, "ADD", (2, 5), (2, 5), (2, 5), F32, F32, F32, RELU)
+CASES["add_f32_broadcast"] = lambda g: _binary(g, "ADD", (1, 4, 4, 3), (1, 1, 1, 3), (1, 4, 4, 3), F32, F32, F32)
+CASES["add_i8"] = lambda g: _binary(
+    g, "ADD", (3, 8), (3, 8), (3, 8), ("int8", 0.05, 3), ("int8", 0.11, -9), ("int8", 0.12, 2)
+)
+CASES["add_i8_broadcast_relu6"] = lambda g: _binary(
+    g, "ADD", (2, 1, 3), (1, 4, 3), (2, 4, 3), ("int8", 0.05, 3), ("int8", 0.02, -9), ("int8", 0.06, -1), RELU6
+)
+CASES["mul_f32_broadcast"] = lambda g: _binary(g, "MUL", (2, 3, 1), (3, 4), (2, 3, 4), F32, F32, F32, RELU_N1_TO_1)
+CASES["mul_i8"] = lambda g: _binary(
+    g, "MUL", (4, 6), (4, 6), (4, 6), ("int8", 0.05, 3), ("int8", 0.04, -9), ("int8", 0.07, 1)
+)
+CASES["mul_i8_broadcast_relu"] = lambda g: _binary(
+    g, "MUL", (1, 3, 3, 2), (2,), (1, 3, 3, 2), ("int8", 0.05, 3), ("int8", 0.04, 0), ("int8", 0.03, -5), RELU
+)
+
+
+def _mean(g: GraphBuilder, dtype: str, shape, axes, keep: bool, in_q=None, out_q=None):
+    x = g.input(shape, *(in_q or F32))
+    axis = g.const(axes)
+    rank = len(shape)
+    resolved = {a % rank for a in axes}
+    out_shape = tuple(1 if i in resolved else d for i, d in enumerate(shape) if keep or i not in resolved)
+    y = g.tensor(out_shape, *(out_q or F32))
+    g.op("MEAN", [x, axis], [y], options("ReducerOptions", keep_dims=keep))
+    return g.model([y])
+
+
+CASES["mean_f32_hw_keep"] = lambda g: _mean(g, "float32", (1, 5, 6, 3), [1, 2], True)
+CASES["mean_f32_last"] = lambda g: _mean(g, "float32", (3, 4, 7), [-1], False)
+CASES["mean_i8_hw"] = lambda g: _mean(g, "int8", (1, 4, 5, 6), [1, 2], True, ("int8", 0.05, -3), ("int8", 0.02, 4))
+CASES["mean_i8_axes02"] = lambda g: _mean(g, "int8", (3, 4, 5), [0, 2], False, ("int8", 0.05, 7), ("int8", 0.05, 7))
+
+
+def _pad(g: GraphBuilder, shape, pads, q):
+    x = g.input(shape, *q)
+    p = g.const(pads)
+    out = tuple(d + a + b for d, (a, b) in zip(shape, pads, strict=True))
+    y = g.tensor(out, *q)
+    g.op("PAD", [x, p], [y], options("PadOptions"))
+    return g.model([y])
+
+
+CASES["pad_f32_4d"] = lambda g: _pad(g, (1, 3, 4, 2), [[0, 0], [1, 2], [2, 0], [0, 1]], F32)
+CASES["pad_i8_3d"] = lambda g: _pad(g, (2, 3, 4), [[1, 0], [0, 2], [1, 1]], ("int8", 0.1, -7))
+
+
+def _concat(g: GraphBuilder, shapes, axis, q):
+    xs = [g.input(s, *q) for s in shapes]
+    out = list(shapes[0])
+    out[axis] = sum(s[axis] for s in shapes)
+    y = g.tensor(tuple(out), *q)
+    g.op("CONCATENATION", xs, [y], options("ConcatenationOptions", axis=axis))
+    return g.model([y])
+
+
+CASES["concat_f32_last"] = lambda g: _concat(g, [(2, 3, 2), (2, 3, 1), (2, 3, 4)], -1, F32)
+CASES["concat_i8_axis1"] = lambda g: _concat(g, [(1, 2, 3, 2), (1, 3, 3, 2)], 1, ("int8", 0.1, 3))
+
+
+def _reshape_chain(g: GraphBuilder):
+    """RESHAPE between two ops, so the plan aliases it, then a graph-output RESHAPE."""
+    x = g.input((1, 24), "int8", 0.1, 2)
+    shape = g.const([1, 2, 3, 4])
+    r = g.tensor((1, 2, 3, 4), "int8", 0.1, 2)
+    g.op("RESHAPE", [x, shape], [r], options("ReshapeOptions"))
+    y = g.tensor((1, 2, 3, 4), "int8", 0.1, 2)
+    g.op("RELU6", [r], [y])
+    shape2 = g.const([6, 4])
+    z = g.tensor((6, 4), "int8", 0.1, 2)
+    g.op("RESHAPE", [y, shape2], [z], options("ReshapeOptions"))
+    return g.model([z])
+
+
+CASES["reshape_i8_chain"] = _reshape_chain
+
+
+def build_case(name: str, seed: int = 0) -> ModelInfo:
+    return CASES[name](GraphBuilder(np.random.default_rng(seed)))

@@ -1,0 +1,169 @@
+"""Seeded random small graphs of supported ops, for the fuzz-style AOT test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from modelbuilder import NONE, RELU, RELU6, RELU_N1_TO_1, SAME, VALID, GraphBuilder, options
+
+from tinyflash.model import ModelInfo
+
+ACTS = (NONE, RELU, RELU6, RELU_N1_TO_1)
+
+
+@dataclass
+class Value:
+    index: int
+    shape: tuple[int, ...]
+    quant: tuple  # (dtype, scale, zero_point)
+
+
+def _q(rng: np.random.Generator, int8: bool) -> tuple:
+    if not int8:
+        return ("float32", None, 0)
+    return ("int8", float(rng.uniform(0.02, 0.25)), int(rng.integers(-30, 30)))
+
+
+def _window_out(size: int, k: int, stride: int, dilation: int, padding: int) -> int:
+    eff = (k - 1) * dilation + 1
+    return -(-size // stride) if padding == SAME else (size - eff + stride) // stride
+
+
+def random_graph(seed: int, int8: bool) -> ModelInfo:
+    rng = np.random.default_rng(seed)
+    g = GraphBuilder(rng)
+    shape = (1, int(rng.integers(3, 9)), int(rng.integers(3, 9)), int(rng.integers(1, 5)))
+    q = _q(rng, int8)
+    values = [Value(g.input(shape, *q), shape, q)]
+    outputs: list[int] = []
+    for _ in range(int(rng.integers(2, 6))):
+        cur = values[-1]
+        kind = rng.choice(["conv", "dw", "pool", "binary", "unary", "concat", "pad"])
+        n, h, w, c = cur.shape
+        act = int(rng.choice(ACTS))
+        if kind in ("conv", "dw"):
+            k = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+            stride = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
+            dil = (int(rng.integers(1, 3)), 1) if stride == (1, 1) else (1, 1)
+            pad = int(rng.choice([SAME, VALID]))
+            if _window_out(h, k[0], stride[0], dil[0], pad) < 1 or _window_out(w, k[1], stride[1], dil[1], pad) < 1:
+                pad = SAME
+            oh, ow = _window_out(h, k[0], stride[0], dil[0], pad), _window_out(w, k[1], stride[1], dil[1], pad)
+            oc = c * int(rng.integers(1, 3)) if kind == "dw" else int(rng.integers(1, 7))
+            fshape = (1, *k, oc) if kind == "dw" else (oc, *k, c)
+            oq = _q(rng, int8)
+            if int8:
+                per_channel = bool(rng.integers(0, 2))
+                ws = rng.uniform(0.002, 0.03, oc) if per_channel else 0.01
+                wt = g.weights(fshape, "int8", ws, 3 if kind == "dw" else 0)
+                b = g.weights((oc,), "int32", cur.quant[1] * np.asarray(ws))
+            else:
+                wt, b = g.weights(fshape), g.weights((oc,))
+            y = g.tensor((n, oh, ow, oc), *oq)
+            fields = dict(
+                padding=pad,
+                stride_w=stride[1],
+                stride_h=stride[0],
+                dilation_w_factor=dil[1],
+                dilation_h_factor=dil[0],
+                fused_activation_function=act,
+            )
+            if kind == "dw":
+                g.op(
+                    "DEPTHWISE_CONV_2D",
+                    [cur.index, wt, b],
+                    [y],
+                    options("DepthwiseConv2DOptions", depth_multiplier=oc // c, **fields),
+                )
+            else:
+                g.op("CONV_2D", [cur.index, wt, b], [y], options("Conv2DOptions", **fields))
+            values.append(Value(y, (n, oh, ow, oc), oq))
+        elif kind == "pool":
+            k, s = int(rng.integers(1, 4)), int(rng.integers(1, 3))
+            oh, ow = _window_out(h, k, s, 1, SAME), _window_out(w, k, s, 1, SAME)
+            y = g.tensor((n, oh, ow, c), *cur.quant)
+            opcode = str(rng.choice(["AVERAGE_POOL_2D", "MAX_POOL_2D"]))
+            g.op(
+                opcode,
+                [cur.index],
+                [y],
+                options(
+                    "Pool2DOptions",
+                    padding=SAME,
+                    stride_w=s,
+                    stride_h=s,
+                    filter_width=k,
+                    filter_height=k,
+                    fused_activation_function=act,
+                ),
+            )
+            values.append(Value(y, (n, oh, ow, c), cur.quant))
+        elif kind == "binary":
+            same = [v for v in values if v.shape == cur.shape]
+            other = same[int(rng.integers(0, len(same)))]
+            oq = _q(rng, int8)
+            y = g.tensor(cur.shape, *oq)
+            opcode = str(rng.choice(["ADD", "MUL"]))
+            g.op(
+                opcode,
+                [cur.index, other.index],
+                [y],
+                options("AddOptions" if opcode == "ADD" else "MulOptions", fused_activation_function=act),
+            )
+            values.append(Value(y, cur.shape, oq))
+        elif kind == "unary":
+            opcode = str(rng.choice(["RELU", "RELU6", "LOGISTIC", "TANH"]))
+            if not int8:
+                oq = cur.quant
+            elif opcode == "LOGISTIC":
+                oq = ("int8", 1 / 256, -128)
+            elif opcode == "TANH":
+                oq = ("int8", 1 / 128, 0)
+            elif opcode == "RELU6":
+                oq = cur.quant
+            else:
+                oq = _q(rng, int8)
+            y = g.tensor(cur.shape, *oq)
+            g.op(opcode, [cur.index], [y])
+            values.append(Value(y, cur.shape, oq))
+        elif kind == "concat":
+            fits = [v for v in values if v.shape[:3] == cur.shape[:3] and v.quant == cur.quant]
+            other = fits[int(rng.integers(0, len(fits)))]
+            out = (n, h, w, c + other.shape[3])
+            y = g.tensor(out, *cur.quant)
+            g.op("CONCATENATION", [cur.index, other.index], [y], options("ConcatenationOptions", axis=3))
+            values.append(Value(y, out, cur.quant))
+        else:
+            pads = [[0, 0]] + [[int(rng.integers(0, 3)), int(rng.integers(0, 3))] for _ in range(3)]
+            out = tuple(d + a + b for d, (a, b) in zip(cur.shape, pads, strict=True))
+            y = g.tensor(out, *cur.quant)
+            g.op("PAD", [cur.index, g.const(pads)], [y], options("PadOptions"))
+            values.append(Value(y, out, cur.quant))
+        if rng.random() < 0.15:
+            outputs.append(values[-1].index)
+    cur = values[-1]
+    tail = rng.choice(["mean", "fc_softmax", "none"])
+    if tail == "mean":
+        oq = _q(rng, int8)
+        y = g.tensor((1, 1, 1, cur.shape[3]), *oq)
+        g.op("MEAN", [cur.index, g.const([1, 2])], [y], options("ReducerOptions", keep_dims=True))
+        cur = Value(y, (1, 1, 1, cur.shape[3]), oq)
+    elif tail == "fc_softmax":
+        flat = int(np.prod(cur.shape))
+        r = g.tensor((1, flat), *cur.quant)
+        g.op("RESHAPE", [cur.index, g.const([1, flat])], [r], options("ReshapeOptions"))
+        units = int(rng.integers(2, 6))
+        oq = ("int8", float(rng.uniform(0.05, 0.3)), int(rng.integers(-10, 10))) if int8 else cur.quant
+        if int8:
+            w = g.weights((units, flat), "int8", 0.01)
+            b = g.weights((units,), "int32", cur.quant[1] * 0.01)
+        else:
+            w, b = g.weights((units, flat)), g.weights((units,))
+        f = g.tensor((1, units), *oq)
+        g.op("FULLY_CONNECTED", [r, w, b], [f], options("FullyConnectedOptions", fused_activation_function=NONE))
+        sq = ("int8", 1 / 256, -128) if int8 else oq
+        y = g.tensor((1, units), *sq)
+        g.op("SOFTMAX", [f], [y], options("SoftmaxOptions", beta=1.0))
+        cur = Value(y, (1, units), sq)
+    return g.model([*outputs, cur.index])

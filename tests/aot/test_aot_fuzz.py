@@ -1,0 +1,30 @@
+"""Random small graphs of supported ops (seeded, bounded count) against TFLM's reference kernels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from aot_support import HostProgram, build_host_program, oracle, random_inputs
+from fuzz_graphs import random_graph
+from test_aot_ops import assert_same
+
+from conftest import require_tool
+
+SEEDS = range(24)
+
+
+@pytest.fixture(scope="module")
+def program(tmp_path_factory: pytest.TempPathFactory) -> HostProgram:
+    require_tool("g++")
+    models = [random_graph(seed, int8=seed % 3 != 0) for seed in SEEDS]
+    return build_host_program(models, Path(tmp_path_factory.mktemp("aot_fuzz")))
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("seed", SEEDS)
+def test_random_graph_matches_tflm(program: HostProgram, seed: int) -> None:
+    model = program.models[seed]
+    inputs = random_inputs(model, 3, np.random.default_rng(1000 + seed), scale=2.0)
+    assert_same(program.run(seed, inputs), oracle(model, inputs))
