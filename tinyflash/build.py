@@ -122,7 +122,7 @@ def _build_failure(board: Board, output: str, log: Path) -> TinyflashError:
 
 def find_firmware(project: Path, board: Board) -> Path | None:
     build_dir = project / ".pio" / "build" / board.id
-    for name in ("firmware.elf", "program", "firmware.bin", "firmware.hex"):
+    for name in ("firmware.elf", "firmware", "firmware.bin", "firmware.hex"):
         if (build_dir / name).is_file():
             return build_dir / name
     return None

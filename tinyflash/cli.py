@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Annotated
 import typer
 
 from . import __version__
-from .errors import CheckFailed, TinyflashError
+from .errors import CheckFailed, Interrupted, TinyflashError
 
 app = typer.Typer(
     help="Take a trained TensorFlow Lite model to a microcontroller and prove it runs there.",
@@ -222,7 +223,7 @@ def run(
     with status() as show:
         result = run_build(model, board, BuildOptions(app=app_name, runtime=runtime), out=out, progress=show)
     if not as_json:
-        render_build(result)
+        render_build(result, err_console)
     runner = runner_for(result.project, result.board)
     try:
         flashed = runner.flash(port)
@@ -257,6 +258,7 @@ def boards(as_json: JsonOpt = False) -> None:
 def main() -> None:
     """Console-script entry point: one clean error line unless --debug."""
     debug = _state["debug"] or "--debug" in sys.argv[1:]
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         app()
     except TinyflashError as exc:
@@ -264,14 +266,15 @@ def main() -> None:
             raise
         _print_error(exc.message, exc.hint)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        _print_error("interrupted", "")
-        sys.exit(130)
     except Exception as exc:  # a bug of ours: still one line, and the way to get the details
         if debug:
             raise
         _print_error(f"internal error: {type(exc).__name__}: {exc}", "rerun with --debug and report the traceback")
         sys.exit(1)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise Interrupted()
 
 
 def _print_error(message: str, hint: str) -> None:

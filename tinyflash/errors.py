@@ -34,6 +34,16 @@ class ToolError(TinyflashError):
     """An external program (pio, qemu, a compiler) is missing or failed."""
 
 
+class Interrupted(TinyflashError):
+    """Ctrl-C. Raised by the CLI's SIGINT handler instead of KeyboardInterrupt, so that cleanup code sees one
+    exception family and the process exits 130 with one line instead of a framework's "Aborted!"."""
+
+    exit_code = 130
+
+    def __init__(self) -> None:
+        super().__init__("interrupted")
+
+
 class CheckFailed(TinyflashError):
     """A check ran to completion and said no (does not fit, wrong output)."""
 

@@ -20,7 +20,7 @@ from typing import IO, Protocol
 import serial
 from serial.urlhandler import protocol_socket
 
-from .errors import TinyflashError
+from .errors import Interrupted, TinyflashError
 
 CHUNK = 4096
 READ_TIMEOUT_S = 0.02
@@ -184,7 +184,7 @@ def read_lines(
                 if done:
                     return done
             log.flush()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Interrupted):
         return finish("interrupted")
     finally:
         _close_quietly(stream)

@@ -152,16 +152,16 @@ def render_project(model: ModelInfo, board: Board, options: BuildOptions, arena:
     else:
         from .aot import generate
 
-        for name, text in generate(model).files.items():
+        generated = generate(model)
+        arena_bytes = generated.arena_bytes
+        for name, text in generated.files.items():
             files[f"src/{name}"] = text
+    # The board glue: the tinyflash-virtual platform ships it (and the entry point) for the virtual boards.
+    add("src/tinyflash_board.h", "common/tinyflash_board.h")
     framework = board.platformio.framework
-    if board.is_virtual:
-        pass  # the tinyflash-virtual platform provides the board glue and the entry point
-    elif framework == "arduino":
-        add("src/tinyflash_board.h", "common/tinyflash_board.h")
+    if framework == "arduino":
         add("src/board_arduino.cc", "platforms/arduino/board_arduino.cc.j2")
     elif framework == "espidf":
-        add("src/tinyflash_board.h", "common/tinyflash_board.h")
         add("src/main.cc", "platforms/espidf/main.cc.j2")
         add("CMakeLists.txt", "platforms/espidf/CMakeLists.txt.j2")
         add("src/CMakeLists.txt", "platforms/espidf/src_CMakeLists.txt.j2")

@@ -13,7 +13,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import CheckFailed, TinyflashError
+from .errors import CheckFailed, Interrupted, TinyflashError
 from .monitor import Line, MonitorOptions, MonitorResult, open_url, read_lines
 from .plot import Series, render_text, write_png
 
@@ -95,7 +95,7 @@ def _judge(result: MonitorResult, req: MonitorRequest, url: str) -> None:
     if result.exit_code == 0:
         return
     if result.reason == "interrupted":
-        raise KeyboardInterrupt
+        raise Interrupted()
     if result.reason == "disconnected":
         from .ports import PortError
 

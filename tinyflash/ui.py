@@ -141,22 +141,23 @@ def build_json(r: Any) -> dict[str, Any]:
     return out
 
 
-def render_build(r: Any) -> None:
+def render_build(r: Any, out: Console = console) -> None:
+    """The build summary; `run` sends it to stderr so stdout carries only the board's output."""
     w = r.written
-    console.print(
+    out.print(
         f"[bold]{r.board.name}[/]: {r.plan.app} app on the {r.plan.runtime} runtime, "
         f"arena {r.plan.arena_bytes:,} B → {r.project}"
     )
-    console.print(
+    out.print(
         f"  files: {len(w.written)} written, {len(w.unchanged)} unchanged"
         + (f", {len(w.removed)} removed" if w.removed else "")
     )
     for rel in w.kept_edits:
-        console.print(f"  [yellow]kept your edit:[/] {rel} (use --force to regenerate it)")
+        out.print(f"  [yellow]kept your edit:[/] {rel} (use --force to regenerate it)")
     if not r.compiled:
-        console.print(f"  not compiled (--no-compile); build with: pio run -d {r.project}")
+        out.print(f"  not compiled (--no-compile); build with: pio run -d {r.project}")
         return
-    console.print(f"  [green]built[/] in {r.seconds:.1f} s: {r.firmware}")
+    out.print(f"  [green]built[/] in {r.seconds:.1f} s: {r.firmware}")
     if r.size:
-        console.print(f"  flash  {bar(r.size.flash_used, r.size.flash_limit)}")
-        console.print(f"  RAM    {bar(r.size.ram_used, r.size.ram_limit)}")
+        out.print(f"  flash  {bar(r.size.flash_used, r.size.flash_limit)}")
+        out.print(f"  RAM    {bar(r.size.ram_used, r.size.ram_limit)}")

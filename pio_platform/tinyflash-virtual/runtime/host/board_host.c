@@ -1,0 +1,33 @@
+/* tinyflash_board.h for the native board: the program's stdout is its serial port. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+extern void setup(void);
+extern void loop(void);
+
+void board_init(void) {}
+
+void board_write(const char* data, size_t length) {
+  fwrite(data, 1, length, stdout);
+  fflush(stdout); /* a reader on the other end of a pipe sees each line as it is written */
+}
+
+uint32_t board_micros(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (uint32_t)((uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u);
+}
+
+void board_exit(int code) {
+  fflush(stdout);
+  exit(code);
+}
+
+int main(void) {
+  setup();
+  for (;;) {
+    loop();
+  }
+}
