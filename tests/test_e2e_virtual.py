@@ -172,3 +172,13 @@ def test_monitor_when_the_virtual_board_is_not_running(tmp_path):
     proc = _cli("monitor", "--lines", "3", cwd=tmp_path)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2 and "not running" in err and "tinyflash flash" in err
+
+
+def test_rebuild_is_skipped_only_when_nothing_changed(workdir):
+    first = build(SINE, "virtual-m4", BuildOptions())
+    again = build(SINE, "virtual-m4", BuildOptions())
+    assert again.seconds == 0.0 and again.size == first.size and again.firmware == first.firmware
+    handler = first.project / "src" / "output_handler.cc"
+    handler.write_text(handler.read_text().replace("x_value: ", "x: "))  # the user's edit
+    edited = build(SINE, "virtual-m4", BuildOptions())
+    assert edited.seconds > 0 and edited.written.kept_edits == ("src/output_handler.cc",)

@@ -6,10 +6,11 @@ arguments know what to use.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from . import __version__
@@ -84,18 +85,70 @@ def build(
 
 
 def compile_project(project: Path, board: Board) -> tuple[Path | None, Size | None, Path, float]:
-    """Run `pio run` on a rendered project; raise with the first compiler errors when it fails."""
+    """Run `pio run` on a rendered project; raise with the first compiler errors when it fails.
+
+    Like make, skip the run when nothing PlatformIO reads has changed since the last successful build
+    (same inputs fingerprint, firmware untouched): a no-op `pio run` still costs about half a second.
+    """
     from . import platformio
 
-    if board.is_virtual:
-        platformio.ensure_offline_packages()
     log = project / ".tinyflash" / "build.log"
+    stamp = project / BUILD_STAMP
+    fingerprint = _inputs_fingerprint(project)
+    cached = _load_stamp(stamp, fingerprint)
+    if cached is not None:
+        return cached[0], cached[1], log, 0.0
+    if board.is_virtual:
+        platformio.ensure_offline_packages(arm=board.runner == "qemu")
     result = platformio.run_pio(["run"], project_dir=project, log_path=log, timeout=PIO_TIMEOUT_S)
     if result.returncode != 0:
+        stamp.unlink(missing_ok=True)
         raise _build_failure(board, result.output, log)
     parsed = platformio.parse_size(result.output)
     size = Size(*parsed) if parsed else None
-    return find_firmware(project, board), size, log, result.duration
+    firmware = find_firmware(project, board)
+    _save_stamp(stamp, fingerprint, firmware, size)
+    return firmware, size, log, result.duration
+
+
+BUILD_STAMP = ".tinyflash/build.json"
+
+
+def _inputs_fingerprint(project: Path) -> str:
+    """Paths, sizes and mtimes of everything `pio run` compiles, plus the tools' identity."""
+    from . import platformio
+
+    h = hashlib.sha256(f"{__version__}|{platformio.core_dir()}".encode())
+    files = [project / "platformio.ini"]
+    for folder in ("src", "include", "lib"):
+        if (project / folder).is_dir():
+            files += sorted(p for p in (project / folder).rglob("*") if p.is_file())
+    for p in files:
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        h.update(f"{p.relative_to(project)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+def _load_stamp(stamp: Path, fingerprint: str) -> tuple[Path, Size | None] | None:
+    try:
+        data = json.loads(stamp.read_text())
+        firmware = Path(data["firmware"])
+        if data["inputs"] != fingerprint or firmware.stat().st_mtime_ns != data["firmware_mtime_ns"]:
+            return None
+        return firmware, Size(**data["size"]) if data["size"] else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _save_stamp(stamp: Path, fingerprint: str, firmware: Path | None, size: Size | None) -> None:
+    if firmware is None:
+        return
+    data = {"inputs": fingerprint, "firmware": str(firmware), "firmware_mtime_ns": firmware.stat().st_mtime_ns,
+            "size": asdict(size) if size else None}  # fmt: skip
+    stamp.write_text(json.dumps(data) + "\n")
 
 
 def _build_failure(board: Board, output: str, log: Path) -> TinyflashError:

@@ -12,8 +12,9 @@ import re
 import select
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -22,7 +23,11 @@ from serial.urlhandler import protocol_socket
 
 from .errors import Interrupted, TinyflashError
 
-CHUNK = 4096
+CHUNK = 65536
+#: Reads smaller than this make the reader pause BATCH_WAIT_S before the next one: at most that much added
+#: latency, and a fast stream costs a few hundred wake-ups a second instead of one per line.
+BATCH_BYTES = 4096
+BATCH_WAIT_S = 0.005
 READ_TIMEOUT_S = 0.02
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)"
 _PAIR = re.compile(rf"([A-Za-z_][\w.\[\]]*)\s*[:=]\s*({_NUMBER})(?![\w.:])")
@@ -36,8 +41,12 @@ class Stream(Protocol):
 @dataclass(frozen=True)
 class Line:
     text: str
-    time: float  # seconds since the epoch, when the line's last byte arrived
-    values: dict[str, float] = field(default_factory=dict)
+    time: float  # seconds since the epoch, when the chunk holding the line's last byte arrived
+
+    @cached_property
+    def values(self) -> dict[str, float]:
+        """Parsed on first use only: most consumers (counting, matching, logging) never need it."""
+        return parse_values(self.text)
 
 
 @dataclass(frozen=True)
@@ -81,10 +90,15 @@ class LineSplitter:
         self._tail = b""
 
     def feed(self, chunk: bytes) -> list[str]:
-        data = self._tail + chunk
-        parts = data.split(b"\n")
-        self._tail = parts.pop()
-        return [p.rstrip(b"\r").decode("utf-8", "replace") for p in parts]
+        data = self._tail + chunk if self._tail else chunk
+        end = data.rfind(b"\n")
+        if end < 0:
+            self._tail = data
+            return []
+        self._tail = data[end + 1 :]
+        # One decode per chunk, not per line; a multi-byte character never straddles a newline.
+        text = data[:end].decode("utf-8", "replace")
+        return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
 
     def flush(self) -> str | None:
         """The partial last line, if any (used when the stream ends or is interrupted)."""
@@ -106,10 +120,10 @@ class LineLog:
                     f"cannot write the log {path}: {exc.strerror}", "choose another --log path"
                 ) from None
 
-    def write(self, line: Line) -> None:
-        if self._file:
-            stamp = datetime.fromtimestamp(line.time).isoformat(timespec="milliseconds")
-            self._file.write(f"{stamp} {line.text}\n")
+    def write_many(self, lines: list[Line]) -> None:
+        if self._file and lines:
+            stamp = datetime.fromtimestamp(lines[0].time).isoformat(timespec="milliseconds")
+            self._file.write("".join(f"{stamp} {line.text}\n" for line in lines))
 
     def flush(self) -> None:
         if self._file:
@@ -138,24 +152,30 @@ def read_lines(
     wants_condition = options.until is not None or options.lines is not None
     stream: Stream | None = None
 
-    def emit(text: str) -> MonitorResult | None:
+    def emit(texts: list[str]) -> MonitorResult | None:
+        """Deliver one chunk's lines; stop at the first that satisfies a condition (the rest are not shown)."""
         nonlocal count
-        line = Line(text, time.time(), parse_values(text))
-        count += 1
-        log.write(line)
-        on_line(line)
-        if options.until is not None:
-            m = options.until.search(text)
-            if m:
-                return MonitorResult(count, "until", 0, m.group(0))
-        if options.lines is not None and count >= options.lines:
-            return MonitorResult(count, "lines", 0)
-        return None
+        now = time.time()
+        delivered: list[Line] = []
+        result = None
+        for text in texts:
+            line = Line(text, now)
+            delivered.append(line)
+            count += 1
+            on_line(line)
+            if options.until is not None and (m := options.until.search(text)):
+                result = MonitorResult(count, "until", 0, m.group(0))
+                break
+            if options.lines is not None and count >= options.lines:
+                result = MonitorResult(count, "lines", 0)
+                break
+        log.write_many(delivered)
+        return result
 
     def finish(reason: str) -> MonitorResult:
         tail = splitter.flush()
         if tail is not None:
-            done = emit(tail)
+            done = emit([tail])
             if done:
                 return done
         ok = reason in ("closed", "timeout") and not wants_condition
@@ -179,11 +199,13 @@ def read_lines(
                 continue
             if not chunk:
                 continue
-            for text in splitter.feed(chunk):
-                done = emit(text)
-                if done:
-                    return done
+            done = emit(splitter.feed(chunk))
             log.flush()
+            if done:
+                return done
+            if len(chunk) < BATCH_BYTES:
+                # A trickle: let a few milliseconds of output accumulate instead of waking per line.
+                time.sleep(BATCH_WAIT_S)
     except (KeyboardInterrupt, Interrupted):
         return finish("interrupted")
     finally:

@@ -157,7 +157,8 @@ def render_build(r: Any, out: Console = console) -> None:
     if not r.compiled:
         out.print(f"  not compiled (--no-compile); build with: pio run -d {r.project}")
         return
-    out.print(f"  [green]built[/] in {r.seconds:.1f} s: {r.firmware}")
+    done = f"built in {r.seconds:.1f} s" if r.seconds else "up to date"
+    out.print(f"  [green]{done}[/]: {r.firmware}")
     if r.size:
         out.print(f"  flash  {bar(r.size.flash_used, r.size.flash_limit)}")
         out.print(f"  RAM    {bar(r.size.ram_used, r.size.ram_limit)}")
