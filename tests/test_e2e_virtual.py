@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -182,3 +183,25 @@ def test_rebuild_is_skipped_only_when_nothing_changed(workdir):
     handler.write_text(handler.read_text().replace("x_value: ", "x: "))  # the user's edit
     edited = build(SINE, "virtual-m4", BuildOptions())
     assert edited.seconds > 0 and edited.written.kept_edits == ("src/output_handler.cc",)
+
+
+@pytest.mark.parametrize("name", ["person_detect.tflite", "micro_speech_quantized.tflite"])
+def test_inference_app_matches_reference_on_qemu(name, workdir):
+    """A real model on the emulated Cortex-M4: every printed output (raw int8) equals the TFLM reference's."""
+    from conftest import shared_model
+    from tinyflash.reference import inference_lines
+
+    path = shared_model(name)
+    result = build(path, "virtual-m4", BuildOptions())
+    assert result.plan.app == "inference" and result.plan.runtime == "aot"
+    runner = runner_for(result.project, result.board)
+    flashed = runner.flash(None)
+    try:
+        got = []
+        first_run = MonitorOptions(until=re.compile(r"^run: 0 inference_us: \d+"), timeout=120)
+        outcome = read_lines(lambda: open_url(flashed.target, 115200), first_run, got.append)
+    finally:
+        runner.stop()
+    assert outcome.exit_code == 0, [line.text for line in got]
+    expected = inference_lines(load_model(path))
+    assert [line.text for line in got[1:-1]] == expected

@@ -284,20 +284,32 @@ def c_byte_rows(data: bytes, per_row: int = 16) -> str:
     return "\n".join(rows)
 
 
-def sample_inputs(model: ModelInfo) -> list[dict]:
-    """Deterministic inputs spread over each input's real range, stored as the tensor's own type."""
+def sample_arrays(model: ModelInfo) -> list[np.ndarray]:
+    """The inference app's inputs: seeded, spread over each input's range, in the tensor's own type.
+
+    Shared with tinyflash.reference, so what the board prints can be checked against the host.
+    """
     rng = np.random.default_rng(SAMPLE_SEED)
-    return [_sample(t, rng) for t in model.inputs]
+    arrays = []
+    for t in model.inputs:
+        if t.dtype == "float32":
+            values = rng.uniform(-1.0, 1.0, t.elements).astype(np.float32)
+        else:
+            info = np.iinfo(np.dtype(t.dtype))
+            values = rng.integers(info.min, info.max, t.elements, endpoint=True).astype(t.dtype)
+        arrays.append(values.reshape(t.shape))
+    return arrays
 
 
-def _sample(t: Tensor, rng: np.random.Generator) -> dict:
+def sample_inputs(model: ModelInfo) -> list[dict]:
+    return [_sample(t, a.reshape(-1)) for t, a in zip(model.inputs, sample_arrays(model), strict=True)]
+
+
+def _sample(t: Tensor, values: np.ndarray) -> dict:
     n = t.elements
     if t.dtype == "float32":
-        values = rng.uniform(-1.0, 1.0, n).astype(np.float32)
         text = [f"{v!r}f" if "." in repr(v) or "e" in repr(v) else f"{v!r}.0f" for v in values.tolist()]
     else:
-        info = np.iinfo(np.dtype(t.dtype))
-        values = rng.integers(info.min, info.max, n, endpoint=True)
         text = [str(v) for v in values.tolist()]
     rows = ["    " + ", ".join(text[i : i + 16]) + "," for i in range(0, n, 16)]
     shape = "x".join(map(str, t.shape)) or "scalar"

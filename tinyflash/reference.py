@@ -119,3 +119,20 @@ def sine_steps(model: ModelInfo, inferences_per_cycle: int, count: int) -> list[
         (raw,) = interpreter.run([quantize(float(x), inp)])
         steps.append(SineStep(float(x), float(dequantize(raw, out).reshape(-1)[0])))
     return steps
+
+
+def inference_lines(model: ModelInfo, max_printed: int = 16) -> list[str]:
+    """The inference app's output lines for one run (without the timing line), as the firmware prints them."""
+    from .project import sample_arrays
+
+    outputs = Interpreter(model).run(sample_arrays(model))
+    lines = []
+    for o, (t, raw) in enumerate(zip(model.outputs, outputs, strict=True)):
+        flat = raw.reshape(-1)
+        real = dequantize(flat, t)
+        for i in range(min(len(flat), max_printed)):
+            line = f"output{o}[{i}]: {format_fixed(float(real[i]))}"
+            if t.dtype != "float32":
+                line += f" raw: {int(flat[i])}"
+            lines.append(line)
+    return lines
