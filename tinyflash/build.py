@@ -16,7 +16,7 @@ from pathlib import Path
 from . import __version__
 from .arena import estimate_arena
 from .boards import Board, get_board
-from .errors import TinyflashError, ToolError
+from .errors import BuildFailed, TinyflashError, ToolError
 from .model import load_model
 from .project import BuildOptions, ProjectPlan, WriteResult, read_project_info, render_project, write_project
 
@@ -164,13 +164,14 @@ def _build_failure(board: Board, output: str, log: Path) -> TinyflashError:
     )
     if not board.is_virtual and any(s in output for s in unreachable):
         return ToolError(
-            f"PlatformIO could not download the {board.platformio.platform} platform or its libraries for {board.id}",
-            "the first real-board build needs the network once (PlatformIO caches it); offline, pass "
-            f"--tflm-dir with a TFLM source tree (full log: {log})",
+            f"PlatformIO could not download the {board.platformio.platform} platform, toolchain or libraries "
+            f"for {board.id}",
+            "the first build for a real board needs PlatformIO's registry once (it then caches everything): "
+            f"connect and retry, or build for a virtual board here (full log: {log})",
         )
     errors = platformio.first_errors(output, 5)
     detail = "; ".join(errors) if errors else "see the log"
-    return TinyflashError(f"the build for {board.id} failed: {detail}", f"full log: {log}")
+    return BuildFailed(f"the build for {board.id} failed: {detail}", f"full log: {log}")
 
 
 def find_firmware(project: Path, board: Board) -> Path | None:

@@ -44,6 +44,12 @@ class Interrupted(TinyflashError):
         super().__init__("interrupted")
 
 
+class BuildFailed(TinyflashError):
+    """The compiler or linker rejected the project: the input was fine, the build ran and failed."""
+
+    exit_code = 1
+
+
 class CheckFailed(TinyflashError):
     """A check ran to completion and said no (does not fit, wrong output)."""
 
