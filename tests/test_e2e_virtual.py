@@ -205,3 +205,16 @@ def test_inference_app_matches_reference_on_qemu(name, workdir):
     assert outcome.exit_code == 0, [line.text for line in got]
     expected = inference_lines(load_model(path))
     assert [line.text for line in got[1:-1]] == expected
+
+
+def test_missing_toolchain_and_qemu_give_the_install_command(tmp_path):
+    """With only the venv on PATH (no Debian toolchain, no QEMU) the user gets the apt-get line, not a traceback."""
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent))
+    build_proc = _cli("build", "-b", "virtual-m4", str(SINE), cwd=tmp_path, env=env)
+    _, err = build_proc.communicate(timeout=120)
+    assert build_proc.returncode == 2 and "Traceback" not in err
+    assert "arm-none-eabi-gcc" in err and "apt-get install" in err and "qemu-system-arm" in err
+    assert _cli("build", "-b", "virtual-m4", str(SINE), cwd=tmp_path).wait(timeout=180) == 0
+    flash_proc = _cli("flash", cwd=tmp_path, env=env)
+    _, err = flash_proc.communicate(timeout=60)
+    assert flash_proc.returncode == 2 and "qemu-system-arm is not installed" in err and "apt-get install" in err

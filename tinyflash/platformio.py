@@ -137,6 +137,8 @@ def require_tools(*names: str) -> None:
 
 def ensure_offline_packages(arm: bool = True) -> Path:
     """Install what PlatformIO needs offline into tinyflash's core dir; fast no-op when already done."""
+    if arm:
+        require_tools("arm-none-eabi-gcc", "arm-none-eabi-g++")
     root = core_dir()
     packages = root / "packages"
     stamp = packages / _BOOTSTRAP_STAMP
@@ -146,7 +148,6 @@ def ensure_offline_packages(arm: bool = True) -> Path:
     packages.mkdir(parents=True, exist_ok=True)
     _install_scons(packages / "tool-scons")
     if arm:
-        require_tools("arm-none-eabi-gcc", "arm-none-eabi-g++")
         _install_arm_toolchain(packages / TOOLCHAIN_PACKAGE)
     stamp.write_text(wanted)
     return root
