@@ -28,7 +28,7 @@ def assert_one_line_error(proc: subprocess.CompletedProcess, code: int, *needles
 
 def test_version_and_help():
     assert tinyflash("--version").stdout.startswith("tinyflash ")
-    for cmd in ("inspect", "boards"):
+    for cmd in ("inspect", "boards", "build", "flash", "monitor", "run", "stop"):
         proc = tinyflash(cmd, "--help")
         assert proc.returncode == 0 and "Usage" in proc.stdout
 
