@@ -96,3 +96,18 @@ def test_permission_denied_says_dialout():
 
 def test_permission_message_is_actionable():
     assert "dialout" in ports.DIALOUT_HINT and "udev" in ports.DIALOUT_HINT
+
+
+def test_monitor_waits_for_a_board_that_is_still_rebooting(fake_usb, monkeypatch, tmp_path):
+    """After an upload the sketch's port appears a moment later (FAKE bus: it is plugged in after 0.5 s)."""
+    import threading
+    import time as _time
+
+    from tinyflash.flash import PlatformIORunner
+
+    fake_usb()
+    plugged = []
+    threading.Timer(0.5, lambda: plugged.append(fake_usb(NANO_SKETCH))).start()
+    t0 = _time.monotonic()
+    target = PlatformIORunner(tmp_path, get_board("nano33ble")).target(None)
+    assert target.url.endswith("ttyACM0") and 0.4 < _time.monotonic() - t0 < 5

@@ -24,6 +24,7 @@ from .ports import DIALOUT_HINT, PortError, board_ports, choose_port
 RUN_STATE = ".tinyflash/run.json"
 UPLOAD_ATTEMPTS = 2
 UPLOAD_TIMEOUT_S = 300
+PORT_WAIT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ class PlatformIORunner(Runner):
         )
 
     def target(self, port: str | None) -> Target:
-        device = choose_port(self.board, port)
+        device = self._wait_for_port(port)
 
         def reopen(wait_s: float) -> Stream | None:
             """Wait for the board to come back (same device, or the one port with its USB id)."""
@@ -112,6 +113,17 @@ class PlatformIORunner(Runner):
             return None
 
         return Target(device, reopen)
+
+    def _wait_for_port(self, port: str | None) -> str:
+        """Right after an upload the board is still rebooting into the sketch: give its port a moment."""
+        deadline = time.monotonic() + PORT_WAIT_S
+        while True:
+            try:
+                return choose_port(self.board, port)
+            except PortError:
+                if port is not None or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.25)
 
 
 class VirtualRunner(Runner):
