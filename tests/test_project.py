@@ -1,0 +1,237 @@
+"""project.py: the rendered PlatformIO projects — golden files, PlatformIO's own parser, C++ that compiles,
+identifiers safe from any name, and re-renders that respect the user's edits."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import require_tool
+from tflite_builder import tiny_dense
+from tinyflash.arena import estimate_arena
+from tinyflash.boards import get_board
+from tinyflash.errors import TinyflashError
+from tinyflash.model import load_model, parse_model
+from tinyflash.project import (
+    BuildOptions,
+    c_byte_rows,
+    c_identifier,
+    c_string_body,
+    comment_text,
+    render_project,
+    write_project,
+)
+
+GOLDEN = Path(__file__).parent / "golden"
+STUBS = Path(__file__).parent / "cpp_stubs"
+REAL_BOARDS = ["nano33ble", "sparkfun_edge", "esp32", "disco_f746ng"]
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+
+
+def _render(model_path: Path, board: str, **options):
+    m = load_model(model_path)
+    return m, render_project(m, get_board(board), BuildOptions(runtime="tflm", **options), estimate_arena(m))
+
+
+@pytest.mark.parametrize("board", REAL_BOARDS)
+@pytest.mark.parametrize("model_name", ["hello_world_float", "person_detect"])
+def test_golden_projects(board, model_name):
+    """Every generated file equals the reviewed golden copy (UPDATE_GOLDEN=1 rewrites them after review).
+
+    model_data.cc is checked by content instead (its bytes must be the model's), so goldens stay small.
+    """
+    from conftest import shared_model
+
+    path = shared_model(f"{model_name}.tflite")
+    m, plan = _render(path, board)
+    folder = GOLDEN / f"{model_name}-{board}"
+    for rel, text in plan.files.items():
+        if rel == "src/model_data.cc":
+            assert _array_bytes(text) == m.data
+            continue
+        golden = folder / rel
+        if UPDATE:
+            golden.parent.mkdir(parents=True, exist_ok=True)
+            golden.write_text(text)
+        assert golden.is_file(), f"new generated file {rel}: review it, then UPDATE_GOLDEN=1"
+        assert text == golden.read_text(), f"{rel} differs from {golden}"
+    expected = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+    assert expected == set(plan.files) - {"src/model_data.cc"}
+
+
+def _array_bytes(text: str) -> bytes:
+    body = text[text.index("{") + 1 : text.rindex("}")]
+    return bytes(int(h, 16) for h in re.findall(r"0x([0-9a-f]{2})", body))
+
+
+@pytest.mark.parametrize("board", REAL_BOARDS)
+def test_platformio_ini_parses_with_platformio(board, hello_float, tmp_path):
+    from platformio.project.config import ProjectConfig
+
+    _, plan = _render(hello_float, board)
+    ini = tmp_path / "platformio.ini"
+    ini.write_text(plan.files["platformio.ini"])
+    config = ProjectConfig(str(ini))
+    config.validate(envs=[board])
+    b = get_board(board)
+    assert config.get(f"env:{board}", "board") == b.platformio.board
+    assert config.get(f"env:{board}", "platform") == b.platformio.platform
+    assert config.get(f"env:{board}", "monitor_speed") == b.baud
+    flags = config.get(f"env:{board}", "build_flags")
+    assert "-DNDEBUG" in flags and "-DTF_LITE_STRIP_ERROR_STRINGS" in flags
+    if b.platformio.framework == "arduino":
+        assert config.get(f"env:{board}", "lib_deps") == list(b.tflm.lib_deps)
+
+
+@pytest.mark.parametrize("compiler", ["g++", "arm-none-eabi-g++"])
+@pytest.mark.parametrize(("model_name", "board"), [("hello_world_float", "esp32"), ("person_detect", "nano33ble")])
+def test_board_independent_sources_compile(compiler, model_name, board, tmp_path):
+    """Type-checks the board-independent sources, warnings as errors, against real headers where they exist here
+    (the apps, serial output, tensor I/O, model data) and tests/cpp_stubs for TFLM's (see its README for what that
+    does and does not prove)."""
+    from conftest import shared_model
+
+    exe = require_tool(compiler)
+    _, plan = _render(shared_model(f"{model_name}.tflite"), board)
+    write_project(tmp_path, plan.files)
+    src = tmp_path / "src"
+    sources = ["main_functions.cc", "serial_line.cc", "model_data.cc", "model_runtime_tflm.cc"]
+    sources += [s for s in ("sample_inputs.cc",) if (src / s).exists()]
+    if get_board(board).output_handler == "serial" and (src / "output_handler.cc").exists():
+        sources.append("output_handler.cc")
+    arch = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"] if "arm" in compiler else []
+    proc = subprocess.run(
+        [exe, "-std=gnu++14", *arch, "-Wall", "-Wextra", "-Werror", "-fsyntax-only", "-I.", f"-I{STUBS}", *sources],
+        cwd=src,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_resolver_has_exactly_the_models_ops(person_detect):
+    _, plan = _render(person_detect, "nano33ble")
+    code = plan.files["src/model_runtime_tflm.cc"]
+    assert "MicroMutableOpResolver<5>" in code
+    for method in ("AddAveragePool2D", "AddConv2D", "AddDepthwiseConv2D", "AddReshape", "AddSoftmax"):
+        assert code.count(f"resolver.{method}()") == 1
+    assert code.count("resolver.Add") == 5
+    assert "alignas(16) uint8_t g_arena[kArenaSize]" in code
+
+
+def test_model_array_is_aligned_and_exact(hello_int8):
+    m, plan = _render(hello_int8, "nano33ble")
+    data = plan.files["src/model_data.cc"]
+    assert "alignas(16) const unsigned char g_model_data[]" in data
+    assert f"const unsigned int g_model_data_len = {m.size_bytes};" in data
+    assert _array_bytes(data) == m.data
+
+
+def test_app_defaults_and_checks(hello_int8, person_detect):
+    assert _render(hello_int8, "esp32")[1].app == "sine"
+    assert _render(person_detect, "esp32")[1].app == "inference"
+    with pytest.raises(TinyflashError, match="--app inference"):
+        _render(person_detect, "esp32", app="sine")
+
+
+def test_virtual_board_without_tflm_sources_says_what_to_do(hello_int8):
+    with pytest.raises(TinyflashError, match="not available offline") as err:
+        _render(hello_int8, "virtual-m4")
+    assert "--runtime aot" in err.value.hint
+
+
+def test_hostile_model_name_stays_inert(tmp_path):
+    """A file name with quotes, comment terminators, newlines and non-ASCII cannot break the C++."""
+    name = 'my "model" *\\ ??= naïve\n#define x.tflite'  # a file name cannot hold "/", so no "*/" here
+    path = tmp_path / name
+    path.write_bytes(tiny_dense())
+    m = load_model(path)
+    plan = render_project(m, get_board("esp32"), BuildOptions(runtime="tflm"), estimate_arena(m))
+    for rel, text in plan.files.items():
+        if rel.endswith((".cc", ".h")):
+            assert not any(line.startswith("#define x") for line in text.splitlines())
+            assert "*/" not in text and "??" not in text and "naïve" not in text
+    assert 'my \\"model\\"' in plan.files["src/main_functions.cc"]  # escaped inside the banner string
+    assert c_identifier("9 lives.tflite") == "m_9_lives_tflite"
+    assert c_identifier("") == "model"
+    assert c_string_body('a"b\\c?\n') == 'a\\"b\\\\c\\??'
+    assert "*/" not in comment_text("x*/y")
+
+
+def test_c_byte_rows_round_trip():
+    data = bytes(range(256)) * 3 + b"\x01"
+    assert _array_bytes("{" + c_byte_rows(data) + "}") == data
+
+
+def test_rewrite_only_changed_files_and_keep_edits(tmp_path):
+    m = parse_model(tiny_dense(), Path("dense.tflite"))
+    board = get_board("nano33ble")
+    plan = render_project(m, board, BuildOptions(runtime="tflm"), estimate_arena(m))
+    first = write_project(tmp_path, plan.files)
+    assert set(first.written) == set(plan.files)
+    stamps = {rel: (tmp_path / rel).stat().st_mtime_ns for rel in plan.files}
+
+    again = write_project(tmp_path, plan.files)
+    assert again.written == () and set(again.unchanged) == set(plan.files)
+    assert stamps == {rel: (tmp_path / rel).stat().st_mtime_ns for rel in plan.files}
+
+    handler = tmp_path / "src/main_functions.cc"
+    handler.write_text(handler.read_text() + "// my tweak\n")
+    changed = dict(plan.files, **{"src/main_functions.cc": plan.files["src/main_functions.cc"] + "// v2\n"})
+    kept = write_project(tmp_path, changed)
+    assert kept.kept_edits == ("src/main_functions.cc",)
+    assert handler.read_text().endswith("// my tweak\n")
+    # Still the user's on the next run, even with the same new content.
+    assert write_project(tmp_path, changed).kept_edits == ("src/main_functions.cc",)
+    forced = write_project(tmp_path, changed, force=True)
+    assert "src/main_functions.cc" in forced.written
+    assert handler.read_text().endswith("// v2\n")
+
+
+def test_files_no_longer_generated_are_removed_unless_edited(tmp_path):
+    files = {"src/a.cc": "a\n", "src/b.cc": "b\n"}
+    write_project(tmp_path, files)
+    (tmp_path / "src/b.cc").write_text("mine\n")
+    result = write_project(tmp_path, {"src/c.cc": "c\n"})
+    assert result.removed == ("src/a.cc",)
+    assert result.kept_edits == ("src/b.cc",)
+    assert not (tmp_path / "src/a.cc").exists() and (tmp_path / "src/b.cc").exists()
+
+
+def test_existing_user_file_is_never_clobbered(tmp_path):
+    (tmp_path / "platformio.ini").write_text("; mine\n")
+    result = write_project(tmp_path, {"platformio.ini": "; generated\n"})
+    assert result.kept_edits == ("platformio.ini",)
+    assert (tmp_path / "platformio.ini").read_text() == "; mine\n"
+
+
+def test_every_resolver_method_exists_in_tflm():
+    """tinyflash's op table against the resolver's real method list (transcribed in tests/cpp_stubs)."""
+    from tinyflash.tflm_ops import CUSTOM_RESOLVER_METHODS, RESOLVER_METHODS
+
+    header = (STUBS / "tensorflow/lite/micro/micro_mutable_op_resolver.h").read_text()
+    declared = set(re.findall(r"TfLiteStatus (Add\w+)\(\);", header))
+    assert set(RESOLVER_METHODS.values()) | set(CUSTOM_RESOLVER_METHODS.values()) == declared
+
+
+@pytest.mark.parametrize(
+    ("board", "cpu"),
+    [("nano33ble", "cortex-m4"), ("sparkfun_edge", "cortex-m4"), ("disco_f746ng", "cortex-m7")],
+)
+def test_arduino_board_sources_compile(board, cpu, hello_int8, tmp_path):
+    """The Arduino glue and each board's output handler, type-checked for its CPU against tests/cpp_stubs/Arduino.h
+    (the API's shapes only: this proves the code is well-formed C++ for that API, not that the core links it)."""
+    exe = require_tool("arm-none-eabi-g++")
+    _, plan = _render(hello_int8, board)
+    write_project(tmp_path, plan.files)
+    fpu = "-mfpu=fpv5-sp-d16" if cpu == "cortex-m7" else "-mfpu=fpv4-sp-d16"
+    proc = subprocess.run(
+        [exe, "-std=gnu++17", f"-mcpu={cpu}", "-mthumb", "-mfloat-abi=hard", fpu, "-Wall", "-Wextra", "-Werror",
+         "-fsyntax-only", "-I.", f"-I{STUBS}", "output_handler.cc", "board_arduino.cc"],
+        cwd=tmp_path / "src", capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
