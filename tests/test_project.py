@@ -192,14 +192,15 @@ def test_rewrite_only_changed_files_and_keep_edits(tmp_path):
     assert handler.read_text().endswith("// v2\n")
 
 
-def test_files_no_longer_generated_are_removed_unless_edited(tmp_path):
+def test_files_no_longer_generated_are_removed_or_moved_aside_if_edited(tmp_path):
     files = {"src/a.cc": "a\n", "src/b.cc": "b\n"}
     write_project(tmp_path, files)
     (tmp_path / "src/b.cc").write_text("mine\n")
     result = write_project(tmp_path, {"src/c.cc": "c\n"})
-    assert result.removed == ("src/a.cc",)
-    assert result.kept_edits == ("src/b.cc",)
-    assert not (tmp_path / "src/a.cc").exists() and (tmp_path / "src/b.cc").exists()
+    assert result.removed == ("src/a.cc",) and result.moved == ("src/b.cc",)
+    assert not (tmp_path / "src/a.cc").exists() and not (tmp_path / "src/b.cc").exists()
+    # Out of the build, but nothing lost.
+    assert (tmp_path / ".tinyflash/kept/src/b.cc").read_text() == "mine\n"
 
 
 def test_existing_user_file_is_never_clobbered(tmp_path):

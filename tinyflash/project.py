@@ -29,6 +29,7 @@ APPS = ("sine", "inference", "validate")
 RUNTIMES = ("tflm", "aot")
 STATE_DIR = ".tinyflash"
 MANIFEST = f"{STATE_DIR}/manifest.json"
+KEPT_DIR = f"{STATE_DIR}/kept"
 PROJECT_INFO = f"{STATE_DIR}/project.json"
 SAMPLE_SEED = 20231
 #: Build flags every TFLM build gets: without NDEBUG the debug checks in TFLM's shape helpers run in the
@@ -64,6 +65,8 @@ class WriteResult:
     unchanged: tuple[str, ...]
     kept_edits: tuple[str, ...]
     removed: tuple[str, ...]
+    #: Files we generated before, no longer generate, and the user had edited: moved under KEPT_DIR.
+    moved: tuple[str, ...] = ()
 
 
 def choose_app(model: ModelInfo, app: str) -> str:
@@ -329,14 +332,18 @@ def _digest(text: str) -> str:
 
 
 def write_project(root: Path, files: dict[str, str], *, force: bool = False, info: dict | None = None) -> WriteResult:
-    """Write changed files only; keep user edits unless ``force``; drop files we generated before and no longer do."""
+    """Write changed files only; keep user edits unless ``force``; retire files we no longer generate.
+
+    A retired file the user edited is moved under ``.tinyflash/kept/`` rather than deleted (nothing is lost)
+    or left in ``src/`` (where it would still be compiled, e.g. an output handler after switching apps).
+    """
     root.mkdir(parents=True, exist_ok=True)
     manifest_path = root / MANIFEST
     try:
         previous: dict[str, str] = json.loads(manifest_path.read_text())
     except (OSError, ValueError):
         previous = {}
-    written, unchanged, kept, removed = [], [], [], []
+    written, unchanged, kept, removed, moved = [], [], [], [], []
     recorded: dict[str, str] = {}
     for rel, text in files.items():
         path = root / rel
@@ -361,17 +368,19 @@ def write_project(root: Path, files: dict[str, str], *, force: bool = False, inf
         current = _read_text(path)
         if current is None:
             continue
-        if force or _digest(current) == old_hash:
+        if _digest(current) == old_hash:
             path.unlink()
             removed.append(rel)
         else:
-            kept.append(rel)
-            recorded[rel] = old_hash
+            target = root / KEPT_DIR / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            path.replace(target)
+            moved.append(rel)
     manifest_path.parent.mkdir(parents=True, exist_ok=True)
     _write_if_changed(manifest_path, json.dumps(recorded, indent=1, sort_keys=True) + "\n")
     if info is not None:
         _write_if_changed(root / PROJECT_INFO, json.dumps(info, indent=1, sort_keys=True) + "\n")
-    return WriteResult(tuple(written), tuple(unchanged), tuple(kept), tuple(removed))
+    return WriteResult(tuple(written), tuple(unchanged), tuple(kept), tuple(removed), tuple(moved))
 
 
 def _edited(rel: str, current: str, previous: dict[str, str]) -> bool:

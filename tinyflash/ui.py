@@ -125,6 +125,7 @@ def build_json(r: Any) -> dict[str, Any]:
         "unchanged": list(r.written.unchanged),
         "kept_edits": list(r.written.kept_edits),
         "removed": list(r.written.removed),
+        "moved": list(r.written.moved),
         "compiled": r.compiled,
     }
     if r.compiled:
@@ -152,6 +153,8 @@ def render_build(r: Any, out: Console = console) -> None:
         f"  files: {len(w.written)} written, {len(w.unchanged)} unchanged"
         + (f", {len(w.removed)} removed" if w.removed else "")
     )
+    for rel in w.moved:
+        out.print(f"  [yellow]moved your edited {rel}[/] to .tinyflash/kept/ (this build no longer uses it)")
     for rel in w.kept_edits:
         out.print(f"  [yellow]kept your edit:[/] {rel} (use --force to regenerate it)")
     if not r.compiled:
