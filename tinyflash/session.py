@@ -69,9 +69,10 @@ def run_monitor(req: MonitorRequest) -> MonitorResult:
     series = Series()
     show = _LiveView(series) if req.plot and sys.stdout.isatty() else nullcontext()
     out = sys.stdout
+    plotting = req.plot or req.plot_png is not None
 
     def on_line(line: Line) -> None:
-        if line.values:
+        if plotting and line.values:  # parsing costs more than reading: only when something uses it
             series.add(line.values)
         if req.as_json:
             out.write(json.dumps({"t": round(line.time, 6), "line": line.text, "values": line.values}) + "\n")
