@@ -91,10 +91,12 @@ class PlatformIORunner(Runner):
                 time.sleep(2)
                 device = choose_port(self.board, None)
         errors = "; ".join(platformio.first_errors(result.output, 3)) or "see the log"
-        raise ToolError(
-            f"upload to {self.board.id} on {device} failed: {errors}",
-            f"press the board's reset button twice to enter the bootloader and retry (log: {log})",
+        what_to_do = (
+            "double-tap the board's reset button to start its bootloader, then retry"
+            if self.board.use_1200bps_touch
+            else "check the cable and that no other program (a serial monitor?) holds the port, then retry"
         )
+        raise ToolError(f"upload to {self.board.id} on {device} failed: {errors}", f"{what_to_do} (log: {log})")
 
     def target(self, port: str | None) -> Target:
         device = self._wait_for_port(port)
