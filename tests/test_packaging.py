@@ -23,7 +23,8 @@ def test_fresh_venv_install(tmp_path, hello_int8):
     assert len(json.loads(boards.stdout)) == 7
     data = venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages" / "tinyflash"
     assert (data / "_data" / "boards" / "nano33ble.toml").is_file()
-    assert (data / "_data" / "firmware_templates").is_dir()
+    assert (data / "_data" / "firmware_templates" / "runtime" / "model_runtime_tflm.cc.j2").is_file()
+    assert (data / "_data" / "pio_platform" / "tinyflash-virtual" / "builder" / "main.py").is_file()
     report = subprocess.run([exe, "inspect", str(hello_int8), "--json"], capture_output=True, text=True,
                             cwd=tmp_path, check=True)  # fmt: skip
     assert json.loads(report.stdout)["arena_method"] == "probed"
