@@ -79,36 +79,35 @@ def inspect(model: ModelArg, board: BoardOpt = None, as_json: JsonOpt = False) -
         )
 
 
+BoardReq = Annotated[str, typer.Option("--board", "-b", help="Board id or alias (see `tinyflash boards`).")]
+AppOpt = Annotated[str, typer.Option("--app", help="sine, inference or validate; default: sine for a scalar model.")]
+RuntimeOpt = Annotated[str, typer.Option("--runtime", help="tflm, aot, or auto (aot when it supports the model).")]
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Project folder. Default: ./tinyflash-build/BOARD.")]
+ArenaOpt = Annotated[str, typer.Option("--arena", help="Tensor arena bytes (TFLM), or auto (from inspect).")]
+TflmDirOpt = Annotated[
+    Path | None, typer.Option("--tflm-dir", help="Use this TFLM source tree instead of downloading one.")
+]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite generated files you have edited.")]
+
+
 @app.command()
 def build(
     model: ModelArg,
-    board: Annotated[str, typer.Option("--board", "-b", help="Board id or alias (see `tinyflash boards`).")],
-    app_name: Annotated[
-        str, typer.Option("--app", help="sine, inference or validate; default: sine for a scalar model.")
-    ] = "auto",
-    runtime: Annotated[str, typer.Option("--runtime", help="tflm, aot, or auto (aot when it supports the model).")] = (
-        "auto"
-    ),
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Project folder. Default: ./tinyflash-build/BOARD.")
-    ] = None,
-    arena: Annotated[str, typer.Option("--arena", help="Tensor arena bytes, or auto (from inspect).")] = "auto",
-    tflm_dir: Annotated[
-        Path | None, typer.Option("--tflm-dir", help="Use this TFLM source tree instead of downloading one.")
-    ] = None,
+    board: BoardReq,
+    app_name: AppOpt = "auto",
+    runtime: RuntimeOpt = "auto",
+    out: OutOpt = None,
+    arena: ArenaOpt = "auto",
+    tflm_dir: TflmDirOpt = None,
     no_compile: Annotated[bool, typer.Option("--no-compile", help="Render the project only.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite generated files you have edited.")] = False,
+    force: ForceOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Render a PlatformIO firmware project for MODEL and compile it."""
     from .build import build as run_build
-    from .project import BuildOptions
     from .ui import render_build, status
 
-    arena_bytes = _parse_arena(arena)
-    if tflm_dir is not None and not tflm_dir.is_dir():
-        raise TinyflashError(f"--tflm-dir {tflm_dir} is not a directory", "pass the root of a TFLM source tree")
-    options = BuildOptions(app=app_name, runtime=runtime, arena_bytes=arena_bytes, tflm_dir=tflm_dir)
+    options = _build_options(app_name, runtime, arena, tflm_dir)
     with status(enabled=not as_json) as show:
         result = run_build(model, board, options, out=out, compile=not no_compile, force=force, progress=show)
     if as_json:
@@ -117,6 +116,14 @@ def build(
         typer.echo(json.dumps(build_json(result), indent=2))
     else:
         render_build(result)
+
+
+def _build_options(app_name: str, runtime: str, arena: str, tflm_dir: Path | None):
+    from .project import BuildOptions
+
+    if tflm_dir is not None and not tflm_dir.is_dir():
+        raise TinyflashError(f"--tflm-dir {tflm_dir} is not a directory", "pass the root of a TFLM source tree")
+    return BuildOptions(app=app_name, runtime=runtime, arena_bytes=_parse_arena(arena), tflm_dir=tflm_dir)
 
 
 def _parse_arena(text: str) -> int | None:
@@ -199,10 +206,13 @@ def monitor(
 @app.command()
 def run(
     model: ModelArg,
-    board: Annotated[str, typer.Option("--board", "-b", help="Board id or alias (see `tinyflash boards`).")],
-    app_name: Annotated[str, typer.Option("--app", help="sine, inference or validate.")] = "auto",
-    runtime: Annotated[str, typer.Option("--runtime", help="tflm, aot, or auto.")] = "auto",
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Project folder.")] = None,
+    board: BoardReq,
+    app_name: AppOpt = "auto",
+    runtime: RuntimeOpt = "auto",
+    out: OutOpt = None,
+    arena: ArenaOpt = "auto",
+    tflm_dir: TflmDirOpt = None,
+    force: ForceOpt = False,
     port: PortOpt = None,
     baud: MonitorBaud = None,
     until: MonitorUntil = None,
@@ -216,12 +226,12 @@ def run(
     """Build, flash and monitor in one go."""
     from .build import build as run_build
     from .flash import runner_for
-    from .project import BuildOptions
     from .session import MonitorRequest, run_monitor
     from .ui import err_console, render_build, status
 
+    options = _build_options(app_name, runtime, arena, tflm_dir)
     with status() as show:
-        result = run_build(model, board, BuildOptions(app=app_name, runtime=runtime), out=out, progress=show)
+        result = run_build(model, board, options, out=out, force=force, progress=show)
     if not as_json:
         render_build(result, err_console)
     runner = runner_for(result.project, result.board)
