@@ -95,3 +95,11 @@ def test_unknown_board(hello_int8):
 def test_debug_shows_traceback(tmp_path):
     proc = tinyflash("--debug", "inspect", str(tmp_path / "missing.tflite"))
     assert proc.returncode != 0 and "Traceback" in proc.stderr
+
+
+def test_fit_follows_the_runtime(person_detect):
+    aot = json.loads(tinyflash("inspect", str(person_detect), "-b", "nano33ble", "--json").stdout)
+    tflm = json.loads(tinyflash("inspect", str(person_detect), "-b", "nano33ble", "--runtime", "tflm", "--json").stdout)
+    assert aot["fit"]["runtime"] == "aot" and tflm["fit"]["runtime"] == "tflm"
+    assert aot["aot"]["supported"] and aot["aot"]["arena_bytes"] < aot["arena_bytes"]
+    assert aot["fit"]["ram_bytes"] < tflm["fit"]["ram_bytes"]

@@ -22,6 +22,7 @@ from tinyflash.model import load_model
 from tinyflash.monitor import MonitorOptions, open_url, read_lines
 from tinyflash.project import BuildOptions
 from tinyflash.reference import sine_steps
+from tinyflash.report import inspect_model
 
 pytestmark = pytest.mark.integration
 SINE = REPO / "examples" / "sine_model.tflite"
@@ -194,6 +195,11 @@ def test_inference_app_matches_reference_on_qemu(name, workdir):
     path = shared_model(name)
     result = build(path, "virtual-m4", BuildOptions())
     assert result.plan.app == "inference" and result.plan.runtime == "aot"
+    # `inspect --board` estimates the same build conservatively: never below what the linker reports.
+    fit = inspect_model(load_model(path), result.board).fit
+    assert fit.runtime == "aot" and result.size is not None
+    assert result.size.flash_used <= fit.flash_bytes <= 1.5 * result.size.flash_used
+    assert result.size.ram_used <= fit.ram_bytes
     runner = runner_for(result.project, result.board)
     flashed = runner.flash(None)
     try:

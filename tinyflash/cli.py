@@ -50,14 +50,19 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object ins
 
 
 @app.command()
-def inspect(model: ModelArg, board: BoardOpt = None, as_json: JsonOpt = False) -> None:
+def inspect(
+    model: ModelArg,
+    board: BoardOpt = None,
+    runtime: Annotated[str, typer.Option("--runtime", help="Runtime the fit assumes: tflm, aot or auto.")] = "auto",
+    as_json: JsonOpt = False,
+) -> None:
     """Report a model's ops, tensors, quantization and arena; with --board, whether it fits."""
     from .boards import get_board
     from .model import load_model
     from .report import inspect_model, report_json
 
     b = get_board(board) if board else None
-    report = inspect_model(load_model(model), b)
+    report = inspect_model(load_model(model), b, runtime=runtime)
     if as_json:
         typer.echo(json.dumps(report_json(report), indent=2))
     else:
@@ -71,7 +76,7 @@ def inspect(model: ModelArg, board: BoardOpt = None, as_json: JsonOpt = False) -
             why.append(f"flash {report.fit.flash_bytes:,} > {report.fit.flash_limit:,} B")
         if not report.fit.ram_ok:
             why.append(f"RAM {report.fit.ram_bytes:,} > {report.fit.ram_limit:,} B")
-        if report.unsupported_ops or report.vendor_ops:
+        if report.fit.runtime == "tflm" and (report.unsupported_ops or report.vendor_ops):
             why.append("ops without a kernel: " + ", ".join(report.unsupported_ops + report.vendor_ops))
         raise CheckFailed(
             f"{model.name} cannot run on {b.id}: {'; '.join(why)}",

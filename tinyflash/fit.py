@@ -4,6 +4,10 @@ The runtime terms are estimates (documented in the README): the TFLM library mea
 about 14 KB plus about 3 KB per distinct op kind (17 KB for hello_world's one op, 28 KB for
 person_detect's five), and the interpreter object, resolver and allocator bookkeeping outside the
 arena take about 2 KB of RAM. The framework terms come from each board profile.
+
+With the AOT runtime the model's bytes are not stored at all: flash holds the weights, the per-channel
+requantization tables (8 bytes per output channel) and about 3 KB of kernel code per op kind (generous) (measured
+1.1 KB for hello_world, 27 KB for person_detect's five kinds); RAM is the planned arena alone.
 """
 
 from __future__ import annotations
@@ -16,10 +20,14 @@ from .model import ModelInfo
 TFLM_CORE_FLASH = 14 * 1024
 TFLM_PER_OP_FLASH = 3 * 1024
 TFLM_RAM_OVERHEAD = 2 * 1024
+AOT_PER_OP_FLASH = 3 * 1024
+AOT_PER_CHANNEL_FLASH = 8
+_PER_CHANNEL_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
 
 
 @dataclass(frozen=True)
 class Fit:
+    runtime: str
     flash_bytes: int
     flash_limit: int
     ram_bytes: int
@@ -44,8 +52,24 @@ def runtime_flash_estimate(model: ModelInfo) -> int:
 
 def check_fit(model: ModelInfo, arena_bytes: int, board: Board) -> Fit:
     return Fit(
+        runtime="tflm",
         flash_bytes=model.size_bytes + runtime_flash_estimate(model) + board.framework_flash_bytes,
         flash_limit=board.flash_limit,
         ram_bytes=arena_bytes + TFLM_RAM_OVERHEAD + board.framework_ram_bytes,
+        ram_limit=board.ram_bytes,
+    )
+
+
+def check_fit_aot(model: ModelInfo, arena_bytes: int, board: Board) -> Fit:
+    sg = model.main
+    channels = sum(
+        sg.tensors[op.outputs[0]].shape[-1] for op in sg.operators if op.opcode in _PER_CHANNEL_OPS and op.outputs
+    )
+    flash = model.parameter_bytes + AOT_PER_CHANNEL_FLASH * channels + AOT_PER_OP_FLASH * len(model.ops)
+    return Fit(
+        runtime="aot",
+        flash_bytes=flash + board.framework_flash_bytes,
+        flash_limit=board.flash_limit,
+        ram_bytes=arena_bytes + board.framework_ram_bytes,
         ram_limit=board.ram_bytes,
     )

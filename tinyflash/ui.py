@@ -68,6 +68,12 @@ def render_inspect(r: InspectReport) -> None:
         f"arena       [bold]{a.bytes:,} B[/] = {a.minimum_bytes:,} B {a.method} + {a.margin_bytes:,} B "
         f"margin  ({a.detail})"
     )
+    if r.aot.supported:
+        console.print(f"AOT runtime [bold]{r.aot.arena_bytes:,} B[/] arena (live-bytes lower bound "
+                      f"{r.aot.lower_bound_bytes:,} B); `build --runtime auto` uses it")  # fmt: skip
+    else:
+        why = ", ".join(r.aot.unsupported_ops) or "this model's form"
+        console.print(f"AOT runtime not available ({why}); `build` uses TFLM")
     for name in r.unsupported_ops:
         console.print(
             f"[red]unsupported:[/] {name} has no TFLM kernel; the model will not run under TFLM "
@@ -80,9 +86,10 @@ def render_inspect(r: InspectReport) -> None:
         )
     if r.board and r.fit:
         f = r.fit
-        console.print(f"\n[bold]Fit on {r.board.name}[/] ({r.board.id})")
-        console.print(f"  flash  {bar(f.flash_bytes, f.flash_limit)}   (model + TFLM + framework, estimated)")
-        console.print(f"  RAM    {bar(f.ram_bytes, f.ram_limit)}   (arena + TFLM + framework, estimated)")
+        what = "TFLM" if f.runtime == "tflm" else "AOT code"
+        console.print(f"\n[bold]Fit on {r.board.name}[/] ({r.board.id}), {f.runtime} runtime")
+        console.print(f"  flash  {bar(f.flash_bytes, f.flash_limit)}   (model + {what} + framework, estimated)")
+        console.print(f"  RAM    {bar(f.ram_bytes, f.ram_limit)}   (arena + framework, estimated)")
         verdict = "[green]fits[/]" if r.ok else "[red]does not fit[/]" if not f.fits else "[red]cannot run[/]"
         console.print(f"  {verdict}")
 
