@@ -2,7 +2,8 @@
 
 Cortex-M boards build with Debian's arm-none-eabi GCC and newlib-nano against our own startup code,
 UART driver and linker scripts; `upload` runs the firmware under QEMU with the serial port on stdio.
-The native board builds a host executable with the system compiler; `upload` runs it.
+The native board builds a host executable with the system compiler; `upload` runs it. Every board puts the
+platform's include/ (tinyflash_board.h, the glue apps call) on the include path.
 """
 
 from os.path import join
@@ -14,6 +15,12 @@ platform = env.PioPlatform()
 board = env.BoardConfig()
 kind = board.get("build.kind")
 runtime = join(platform.get_dir(), "runtime")
+
+# tinyflash_board.h: the glue every app uses; on the path so a project needs no copy of its own.
+env.Append(CPPPATH=[join(platform.get_dir(), "include")])
+# PlatformIO's "RAM: / Flash:" summary: flash = text + data, RAM = data + bss (the stack is checked by the linker).
+env.Replace(SIZECHECKCMD="$SIZETOOL -B -d $SOURCES", SIZEPROGREGEXP=r"^(\d+)\s+(\d+)\s+\d+\s",
+            SIZEDATAREGEXP=r"^\d+\s+(\d+)\s+(\d+)\s+\d+")
 
 common = ["-O2", "-ffunction-sections", "-fdata-sections", "-Wall"]
 cxx_only = ["-std=gnu++17", "-fno-exceptions", "-fno-rtti", "-fno-threadsafe-statics", "-fno-use-cxa-atexit"]
@@ -33,8 +40,8 @@ if kind == "qemu":
         PROGSUFFIX=".elf",
         LDSCRIPT_PATH=join(platform.get_dir(), "ldscripts", board.get("build.ldscript")),
         UPLOADCMD=(
-            "qemu-system-arm -M %s -nographic -monitor none -serial stdio "
-            "-semihosting-config enable=on,target=native -kernel $SOURCE" % board.get("build.qemu_machine")
+            "qemu-system-arm -M %s -nographic -monitor none -serial stdio -semihosting-config enable=on,target=native "
+            "-icount shift=0,align=off,sleep=off -kernel $SOURCE" % board.get("build.qemu_machine")
         ),
     )
     env.Append(

@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "tinyflash_board.h"
+
 #define UART0_DATA (*(volatile uint32_t*)0x40004000u)
 #define UART0_STATE (*(volatile uint32_t*)0x40004004u)
 #define UART0_CTRL (*(volatile uint32_t*)0x40004008u)
@@ -41,6 +43,8 @@ void board_write(const char* data, size_t length) {
   }
 }
 
+/* Virtual time: under QEMU's -icount shift=0 every instruction takes 1 ns, so an interval in microseconds is
+   the instructions executed divided by 1000 (SysTick counts the 25 MHz clock in that virtual time). */
 uint32_t board_micros(void) {
   uint32_t wraps, count;
   do { /* re-read if SysTick wrapped between the two reads */

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "tinyflash_board.h"
+
 extern void setup(void);
 extern void loop(void);
 
