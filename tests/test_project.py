@@ -3,9 +3,12 @@ identifiers safe from any name, and re-renders that respect the user's edits."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -27,7 +30,28 @@ from tinyflash.project import (
 )
 
 GOLDEN = Path(__file__).parent / "golden"
-STUBS = Path(__file__).parent / "cpp_stubs"
+STUBS_SOURCE = Path(__file__).parent / "cpp_stubs"
+# The stub headers are kept flat (they are ours, not TFLM's) and laid out under TFLM's include paths per session.
+_STUB_LAYOUT = {
+    "tflm_c_common.h": "tensorflow/lite/c/common.h",
+    "tflm_micro_interpreter.h": "tensorflow/lite/micro/micro_interpreter.h",
+    "tflm_micro_mutable_op_resolver.h": "tensorflow/lite/micro/micro_mutable_op_resolver.h",
+    "tflm_schema_generated.h": "tensorflow/lite/schema/schema_generated.h",
+    "TensorFlowLite.h": "TensorFlowLite.h",
+    "Arduino.h": "Arduino.h",
+}
+
+
+def _stub_tree() -> Path:
+    root = Path(tempfile.mkdtemp(prefix="tinyflash-stubs-"))
+    atexit.register(shutil.rmtree, root, True)
+    for name, rel in _STUB_LAYOUT.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(STUBS_SOURCE / name, root / rel)
+    return root
+
+
+STUBS = _stub_tree()
 REAL_BOARDS = ["nano33ble", "sparkfun_edge", "esp32", "disco_f746ng"]
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
@@ -223,7 +247,7 @@ def test_every_resolver_method_exists_in_tflm():
     """tinyflash's op table against the resolver's real method list (transcribed in tests/cpp_stubs)."""
     from tinyflash.tflm_ops import CUSTOM_RESOLVER_METHODS, RESOLVER_METHODS
 
-    header = (STUBS / "tensorflow/lite/micro/micro_mutable_op_resolver.h").read_text()
+    header = (STUBS_SOURCE / "tflm_micro_mutable_op_resolver.h").read_text()
     declared = set(re.findall(r"TfLiteStatus (Add\w+)\(\);", header))
     assert set(RESOLVER_METHODS.values()) | set(CUSTOM_RESOLVER_METHODS.values()) == declared
 
