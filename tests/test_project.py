@@ -34,7 +34,7 @@ STUBS_SOURCE = Path(__file__).parent / "cpp_stubs"
 # The stub headers are kept flat (they are ours, not TFLM's) and laid out under TFLM's include paths per session.
 _STUB_LAYOUT = {
     "tflm_c_common.h": "tensorflow/lite/c/common.h",
-    "tflm_micro_interpreter.h": "tensorflow/lite/micro/micro_interpreter.h",
+    "tflm_interpreter_stub.h": "tensorflow/lite/micro/micro_interpreter.h",
     "tflm_micro_mutable_op_resolver.h": "tensorflow/lite/micro/micro_mutable_op_resolver.h",
     "tflm_schema_generated.h": "tensorflow/lite/schema/schema_generated.h",
     "TensorFlowLite.h": "TensorFlowLite.h",
