@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require_tool
+from conftest import IN_CI, require_tool
 from tflite_builder import tiny_dense
 from tinyflash.arena import estimate_arena
 from tinyflash.boards import get_board
@@ -54,6 +54,13 @@ def _stub_tree() -> Path:
 STUBS = _stub_tree()
 REAL_BOARDS = ["nano33ble", "sparkfun_edge", "esp32", "disco_f746ng"]
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+
+
+@pytest.fixture(autouse=True)
+def _no_golden_updates_in_ci():
+    """Rewriting goldens makes their tests pass by definition: only a person reviewing the diff may do it."""
+    if UPDATE and IN_CI:
+        pytest.fail("UPDATE_GOLDEN=1 is refused in CI (CI=true): goldens are updated locally, then reviewed")
 
 
 def _render(model_path: Path, board: str, **options):
@@ -230,7 +237,7 @@ def test_files_no_longer_generated_are_removed_or_moved_aside_if_edited(tmp_path
     write_project(tmp_path, files)
     (tmp_path / "src/b.cc").write_text("mine\n")
     result = write_project(tmp_path, {"src/c.cc": "c\n"})
-    assert result.removed == ("src/a.cc",) and result.moved == ("src/b.cc",)
+    assert result.removed == ("src/a.cc",) and result.moved == (("src/b.cc", ".tinyflash/kept/src/b.cc"),)
     assert not (tmp_path / "src/a.cc").exists() and not (tmp_path / "src/b.cc").exists()
     # Out of the build, but nothing lost.
     assert (tmp_path / ".tinyflash/kept/src/b.cc").read_text() == "mine\n"
@@ -241,6 +248,28 @@ def test_existing_user_file_is_never_clobbered(tmp_path):
     result = write_project(tmp_path, {"platformio.ini": "; generated\n"})
     assert result.kept_edits == ("platformio.ini",)
     assert (tmp_path / "platformio.ini").read_text() == "; mine\n"
+
+
+def _tflm_method_name(op: str) -> str:
+    """TFLM's own rule (tools/gen_micro_mutable_op_resolver): split on '_' or '-'; a part longer than one
+    character that starts with a letter is capitalised, anything else is upper-cased; prefix 'Add'."""
+    parts = re.split("_|-", op.replace("TFLite", ""))
+    return "Add" + "".join(p[0].upper() + p[1:].lower() if len(p) > 1 and p[0].isalpha() else p.upper() for p in parts)
+
+
+#: Where TFLM's hand-written resolver deviates from its own generator's rule (checked against the real header).
+RULE_EXCEPTIONS = {"CUMSUM": "AddCumSum", "UNIDIRECTIONAL_SEQUENCE_LSTM": "AddUnidirectionalSequenceLSTM",
+                   "BATCH_MATMUL": "AddBatchMatMul", "PADV2": "AddPadV2"}  # fmt: skip
+
+
+def test_resolver_table_follows_tflms_naming_rule():
+    """An independent derivation of every method name: a typo in the table cannot agree with the rule."""
+    from tinyflash.tflm_ops import RESOLVER_METHODS
+
+    for op, method in RESOLVER_METHODS.items():
+        assert method == RULE_EXCEPTIONS.get(op, _tflm_method_name(op)), (op, method, _tflm_method_name(op))
+    for op, method in RULE_EXCEPTIONS.items():  # each exception is real: the rule alone would get it wrong
+        assert _tflm_method_name(op) != method and RESOLVER_METHODS.get(op) == method
 
 
 def test_every_resolver_method_exists_in_tflm():

@@ -6,19 +6,26 @@ arguments know what to use.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import json
-import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import __version__
+from . import __version__, files
 from .arena import estimate_arena
 from .boards import Board, get_board
-from .errors import BuildFailed, TinyflashError, ToolError
+from .errors import BuildFailed, StateError, TinyflashError, ToolError
 from .model import load_model
-from .project import BuildOptions, ProjectPlan, WriteResult, read_project_info, render_project, write_project
+from .project import (
+    BuildOptions,
+    ProjectPlan,
+    WriteResult,
+    make_project_dir,
+    read_project_info,
+    render_project,
+    write_project,
+)
 
 BUILD_ROOT = Path("tinyflash-build")
 LATEST = BUILD_ROOT / "latest.json"
@@ -62,7 +69,7 @@ def build(
 ) -> BuildResult:
     board = get_board(board_name)
     model = load_model(model_path)
-    arena = estimate_arena(model)
+    arena = estimate_arena(model, progress=progress)
     plan = render_project(model, board, options, arena)
     project = (out or default_project_dir(board)).resolve()
     info = {
@@ -74,13 +81,15 @@ def build(
         "runtime": plan.runtime,
         "arena_bytes": plan.arena_bytes,
     }
-    written = write_project(project, plan.files, force=force, info=info)
-    remember_latest(project)
-    if not compile:
-        return BuildResult(project, board, plan, written, compiled=False)
-    if progress:
-        progress(f"compiling for {board.name} with PlatformIO")
-    firmware, size, log, seconds = compile_project(project, board)
+    make_project_dir(project)
+    with files.project_lock(project, "tinyflash build"):
+        written = write_project(project, plan.files, force=force, info=info)
+        remember_latest(project)
+        if not compile:
+            return BuildResult(project, board, plan, written, compiled=False)
+        if progress:
+            progress(f"compiling for {board.name} with PlatformIO")
+        firmware, size, log, seconds = compile_project(project, board)
     return BuildResult(project, board, plan, written, True, firmware, size, log, seconds)
 
 
@@ -93,21 +102,21 @@ def compile_project(project: Path, board: Board) -> tuple[Path | None, Size | No
     from . import platformio
 
     log = project / ".tinyflash" / "build.log"
-    stamp = project / BUILD_STAMP
     fingerprint = _inputs_fingerprint(project)
-    cached = _load_stamp(stamp, fingerprint)
+    cached = _load_stamp(project, board, fingerprint)
     if cached is not None:
         return cached[0], cached[1], log, 0.0
     if board.is_virtual:
         platformio.ensure_offline_packages(arm=board.runner == "qemu")
     result = platformio.run_pio(["run"], project_dir=project, log_path=log, timeout=PIO_TIMEOUT_S)
     if result.returncode != 0:
-        stamp.unlink(missing_ok=True)
+        if files.read_file(project, BUILD_STAMP) is not None:
+            files.remove_file(project, BUILD_STAMP)
         raise _build_failure(board, result.output, log)
     parsed = platformio.parse_size(result.output)
     size = Size(*parsed) if parsed else None
     firmware = find_firmware(project, board)
-    _save_stamp(stamp, fingerprint, firmware, size)
+    _save_stamp(project, fingerprint, firmware, size)
     return firmware, size, log, result.duration
 
 
@@ -132,23 +141,27 @@ def _inputs_fingerprint(project: Path) -> str:
     return h.hexdigest()
 
 
-def _load_stamp(stamp: Path, fingerprint: str) -> tuple[Path, Size | None] | None:
+def _load_stamp(project: Path, board: Board, fingerprint: str) -> tuple[Path, Size | None] | None:
+    """The last successful build's result if its inputs are unchanged; anything odd in the stamp means "rebuild"."""
+    firmware = find_firmware(project, board)  # never a path taken from the stamp
     try:
-        data = json.loads(stamp.read_text())
-        firmware = Path(data["firmware"])
-        if data["inputs"] != fingerprint or firmware.stat().st_mtime_ns != data["firmware_mtime_ns"]:
+        data = files.read_json(project, BUILD_STAMP)
+        if not isinstance(data, dict) or data.get("inputs") != fingerprint or firmware is None:
             return None
-        return firmware, Size(**data["size"]) if data["size"] else None
-    except (OSError, ValueError, KeyError, TypeError):
+        if firmware.stat().st_mtime_ns != data.get("firmware_mtime_ns"):
+            return None
+        size = data.get("size")
+        return firmware, Size(**size) if size else None
+    except (OSError, StateError, TypeError):
         return None
 
 
-def _save_stamp(stamp: Path, fingerprint: str, firmware: Path | None, size: Size | None) -> None:
+def _save_stamp(project: Path, fingerprint: str, firmware: Path | None, size: Size | None) -> None:
     if firmware is None:
         return
-    data = {"inputs": fingerprint, "firmware": str(firmware), "firmware_mtime_ns": firmware.stat().st_mtime_ns,
+    data = {"inputs": fingerprint, "firmware_mtime_ns": firmware.stat().st_mtime_ns,
             "size": asdict(size) if size else None}  # fmt: skip
-    stamp.write_text(json.dumps(data) + "\n")
+    files.write_json(project, BUILD_STAMP, data)
 
 
 def _build_failure(board: Board, output: str, log: Path) -> TinyflashError:
@@ -169,7 +182,7 @@ def _build_failure(board: Board, output: str, log: Path) -> TinyflashError:
             "the first build for a real board needs PlatformIO's registry once (it then caches everything): "
             f"connect and retry, or build for a virtual board here (full log: {log})",
         )
-    errors = platformio.first_errors(output, 5)
+    errors = platformio.failure_lines(output, 5)
     detail = "; ".join(errors) if errors else "see the log"
     return BuildFailed(f"the build for {board.id} failed: {detail}", f"full log: {log}")
 
@@ -184,22 +197,23 @@ def find_firmware(project: Path, board: Board) -> Path | None:
 
 def remember_latest(project: Path) -> None:
     """Best effort: a read-only working directory only costs the user an explicit --project later."""
-    try:
-        LATEST.parent.mkdir(parents=True, exist_ok=True)
-        tmp = LATEST.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps({"project": str(project)}) + "\n")
-        tmp.replace(LATEST)
-    except OSError:
-        pass
+    with contextlib.suppress(OSError, StateError):
+        files.write_json(Path.cwd(), str(LATEST), {"project": str(project)})
 
 
 def resolve_project(project: Path | None) -> tuple[Path, dict]:
-    """The project to act on: the one given, or the most recent build from this directory."""
+    """The project to act on: the one given, or the most recent build from this directory (checked: it must
+    be an absolute path to a folder holding a tinyflash project)."""
     if project is None:
-        try:
-            project = Path(json.loads(LATEST.read_text())["project"])
-        except (OSError, ValueError, KeyError):
-            raise TinyflashError(
+        data = files.read_json(Path.cwd(), str(LATEST))
+        if data is None:
+            raise StateError(
                 "no tinyflash build in this directory", "run `tinyflash build MODEL --board ID` or pass --project DIR"
-            ) from None
+            )
+        recorded = files.expect(data, "project", str, str(LATEST))
+        project = Path(recorded)
+        if not project.is_absolute():
+            raise StateError(f"{LATEST} is damaged: {recorded!r} is not an absolute path", f"delete {LATEST}")
+    if not project.is_dir():
+        raise StateError(f"the project folder {project} does not exist", "build again, or pass --project DIR")
     return project, read_project_info(project)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,16 +18,16 @@ from pathlib import Path
 import jinja2
 import numpy as np
 
-from . import __version__
+from . import __version__, files
 from .arena import ArenaEstimate
 from .boards import Board
-from .errors import ModelError, TinyflashError
+from .errors import ModelError, StateError, TinyflashError
 from .model import ModelInfo, Tensor
 from .resources import data_dir
+from .runtimes import aot_support, choose_runtime
 from .tflm_ops import resolver_method, unsupported_ops
 
 APPS = ("sine", "inference", "validate")
-RUNTIMES = ("tflm", "aot")
 STATE_DIR = ".tinyflash"
 MANIFEST = f"{STATE_DIR}/manifest.json"
 KEPT_DIR = f"{STATE_DIR}/kept"
@@ -57,6 +58,7 @@ class ProjectPlan:
     arena: ArenaEstimate
     arena_bytes: int
     files: dict[str, str] = field(repr=False)
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,10 @@ class WriteResult:
     unchanged: tuple[str, ...]
     kept_edits: tuple[str, ...]
     removed: tuple[str, ...]
-    #: Files we generated before, no longer generate, and the user had edited: moved under KEPT_DIR.
-    moved: tuple[str, ...] = ()
+    #: (file, where it went): edits we retired or overwrote under --force, moved under KEPT_DIR.
+    moved: tuple[tuple[str, str], ...] = ()
+    #: State that was ignored (a damaged manifest entry), said once to the user.
+    warnings: tuple[str, ...] = ()
 
 
 def choose_app(model: ModelInfo, app: str) -> str:
@@ -85,58 +89,36 @@ def choose_app(model: ModelInfo, app: str) -> str:
     return app
 
 
-def choose_runtime(model: ModelInfo, board: Board, runtime: str, tflm_dir: Path | None) -> str:
-    """``auto`` prefers the AOT runtime (smaller, offline) when it supports every op, else TFLM."""
-    if runtime not in (*RUNTIMES, "auto"):
-        raise TinyflashError(f"unknown runtime '{runtime}'", "choose tflm, aot or auto")
-    aot_gaps = _aot_unsupported(model)
-    if runtime == "auto":
-        runtime = "aot" if aot_gaps == [] else "tflm"
-    if runtime == "aot" and aot_gaps:
-        raise ModelError(
-            f"the AOT runtime does not support {', '.join(aot_gaps)}",
-            "use --runtime tflm (or --runtime auto)",
+def check_tflm(model: ModelInfo, board: Board, tflm_dir: Path | None) -> None:
+    """What a TFLM build needs beyond the runtime choice: a kernel for every op, and sources to compile."""
+    missing = unsupported_ops(model)
+    if missing:
+        raise ModelError(f"TFLM has no kernel for {', '.join(missing)}", "re-convert the model without these ops")
+    if board.is_virtual and tflm_dir is None:
+        raise TinyflashError(
+            f"{board.id} builds offline, and TFLM's C++ sources are not available offline",
+            "use --runtime aot, or pass --tflm-dir with a TFLM source tree",
         )
-    if runtime == "tflm":
-        missing = unsupported_ops(model)
-        if missing:
-            raise ModelError(f"TFLM has no kernel for {', '.join(missing)}", "re-convert the model without these ops")
-        if board.is_virtual and tflm_dir is None:
-            raise TinyflashError(
-                f"{board.id} builds offline, and TFLM's C++ sources are not available offline",
-                "use --runtime aot, or pass --tflm-dir with a TFLM source tree",
-            )
-    return runtime
-
-
-def _aot_unsupported(model: ModelInfo) -> list[str] | None:
-    """Ops the AOT generator cannot handle, or None when the generator is not installed."""
-    try:
-        from .aot import unsupported_ops as aot_unsupported
-    except ImportError:
-        return None
-    return list(aot_unsupported(model))
 
 
 def render_project(model: ModelInfo, board: Board, options: BuildOptions, arena: ArenaEstimate) -> ProjectPlan:
     """Decide everything and render every file's content; nothing touches the disk."""
     app = choose_app(model, options.app)
-    runtime = choose_runtime(model, board, options.runtime, options.tflm_dir)
-    for t in (*model.inputs, *model.outputs):
-        if t.dtype not in _APP_DTYPES:
-            raise ModelError(
-                f"tensor '{t.name}' is {t.dtype}; the apps handle {', '.join(sorted(_APP_DTYPES))}",
-                "convert the model with float32 or int8 inputs and outputs",
-            )
+    aot = aot_support(model)
+    runtime = choose_runtime(options.runtime, aot)
+    if runtime == "tflm":
+        check_tflm(model, board, options.tflm_dir)
+    _check_io(model, board)
+    warnings = _check_arena(options.arena_bytes, runtime, arena, aot.arena_bytes, board)
     arena_bytes = options.arena_bytes or arena.bytes
     if arena_bytes % 16:
         arena_bytes += 16 - arena_bytes % 16
     ctx = _context(model, board, app, runtime, arena, arena_bytes, options)
     env = _environment()
-    files: dict[str, str] = {}
+    out: dict[str, str] = {}
 
     def add(dest: str, template: str) -> None:
-        files[dest] = env.get_template(template).render(ctx)
+        out[dest] = env.get_template(template).render(ctx)
 
     add("platformio.ini", "platformio.ini.j2")
     for name in ("model_runtime.h", "tensor_io.h", "serial_line.h", "serial_line.cc", "main_functions.h"):
@@ -153,12 +135,10 @@ def render_project(model: ModelInfo, board: Board, options: BuildOptions, arena:
         add("src/model_data.cc", "runtime/model_data.cc.j2")
         add("src/model_runtime_tflm.cc", "runtime/model_runtime_tflm.cc.j2")
     else:
-        from .aot import generate
-
-        generated = generate(model)
-        arena_bytes = generated.arena_bytes
-        for name, text in generated.files.items():
-            files[f"src/{name}"] = text
+        assert aot.files is not None
+        arena_bytes = aot.arena_bytes
+        for name, text in aot.files.items():
+            out[f"src/{name}"] = text
     # The board glue: the tinyflash-virtual platform ships it (and the entry point) for the virtual boards.
     add("src/tinyflash_board.h", "common/tinyflash_board.h")
     framework = board.platformio.framework
@@ -171,7 +151,52 @@ def render_project(model: ModelInfo, board: Board, options: BuildOptions, arena:
         add("sdkconfig.defaults", "platforms/espidf/sdkconfig.defaults.j2")
         if options.tflm_dir is None and runtime == "tflm":
             add("src/idf_component.yml", "platforms/espidf/idf_component.yml.j2")
-    return ProjectPlan(app=app, runtime=runtime, arena=arena, arena_bytes=arena_bytes, files=files)
+    return ProjectPlan(app=app, runtime=runtime, arena=arena, arena_bytes=arena_bytes, files=out,
+                       warnings=tuple(warnings))  # fmt: skip
+
+
+def _check_io(model: ModelInfo, board: Board) -> None:
+    """Inputs and outputs the apps can hold: a supported type, no empty dimension, and room in the board's RAM
+    (checked before anything is allocated for them, so an absurd shape in a damaged model costs nothing)."""
+    for t in (*model.inputs, *model.outputs):
+        if t.dtype not in _APP_DTYPES:
+            raise ModelError(
+                f"tensor '{t.name}' is {t.dtype}; the apps handle {', '.join(sorted(_APP_DTYPES))}",
+                "convert the model with float32 or int8 inputs and outputs",
+            )
+        if any(d <= 0 for d in t.shape):
+            raise ModelError(
+                f"tensor '{t.name}' has shape {list(t.shape)}: an empty or unknown dimension",
+                "convert the model with a fixed input shape (batch size 1)",
+            )
+        if t.nbytes > board.ram_bytes:
+            raise ModelError(
+                f"tensor '{t.name}' alone needs {t.nbytes:,} bytes; {board.id} has {board.ram_bytes:,} bytes of RAM",
+                "use a smaller model or a bigger board",
+            )
+
+
+def _check_arena(requested: int | None, runtime: str, arena: ArenaEstimate, aot_arena: int, board: Board) -> list[str]:
+    """``--arena`` is TFLM's: refused where it would be ignored or could never fit, warned where it looks small."""
+    if requested is None:
+        return []
+    if runtime == "aot":
+        raise TinyflashError(
+            f"--arena sets TFLM's tensor arena, and this build uses the AOT runtime, which plans its own "
+            f"({aot_arena:,} bytes)",
+            "drop --arena, or pass --runtime tflm",
+        )
+    if requested > board.ram_bytes:
+        raise TinyflashError(
+            f"--arena {requested:,} is more than {board.id}'s {board.ram_bytes:,} bytes of RAM",
+            f"pass a smaller --arena, or auto ({arena.bytes:,} bytes)",
+        )
+    if requested < arena.minimum_bytes:
+        return [
+            f"--arena {requested:,} is below the {arena.minimum_bytes:,} bytes measured on the host "
+            f"({arena.method}); AllocateTensors() may fail on the board (it prints the size it needs)"
+        ]
+    return []
 
 
 def _environment() -> jinja2.Environment:
@@ -326,86 +351,136 @@ def _sample(t: Tensor, values: np.ndarray) -> dict:
 
 # --- Writing to disk ---
 
+#: Where generated files live. A manifest entry elsewhere (``.git/config``, ``../x``) is never acted on.
+_GENERATED_TOP = frozenset({"platformio.ini", "CMakeLists.txt", "sdkconfig.defaults"})
+_GENERATED_DIRS = ("src/", "include/", "lib/")
+_INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.M)
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+
+def _digest(data: str | bytes) -> str:
+    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
 
 
-def write_project(root: Path, files: dict[str, str], *, force: bool = False, info: dict | None = None) -> WriteResult:
+def _generated_path(rel: object) -> str | None:
+    clean = files.clean_relative(rel)
+    if clean is None or not (clean in _GENERATED_TOP or clean.startswith(_GENERATED_DIRS)):
+        return None
+    return clean
+
+
+def read_manifest(root: Path) -> tuple[dict[str, str], list[str]]:
+    """What we wrote last time (path -> sha256), from an untrusted file: entries that could point outside
+    the generated files, or are not a path and a hash, are dropped with a warning."""
+    warnings: list[str] = []
+    try:
+        data = files.read_json(root, MANIFEST)
+    except StateError as exc:
+        return {}, [f"ignored {MANIFEST}: {exc.message}"]
+    if data is None:
+        return {}, []
+    if not isinstance(data, dict):
+        return {}, [f"ignored {MANIFEST}: not a JSON object"]
+    manifest: dict[str, str] = {}
+    for rel, digest in data.items():
+        clean = _generated_path(rel)
+        if clean is None or not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+            warnings.append(f"ignored {MANIFEST} entry {rel!r}: not a generated file of this project")
+            continue
+        manifest[clean] = digest
+    return manifest, warnings
+
+
+def write_project(
+    root: Path, generated: dict[str, str], *, force: bool = False, info: dict | None = None
+) -> WriteResult:
     """Write changed files only; keep user edits unless ``force``; retire files we no longer generate.
 
-    A retired file the user edited is moved under ``.tinyflash/kept/`` rather than deleted (nothing is lost)
-    or left in ``src/`` (where it would still be compiled, e.g. an output handler after switching apps).
+    Nothing the user made is lost: an edited file we retire, or overwrite under ``force``, is moved under
+    ``.tinyflash/kept/`` first. Every write is atomic and never goes through a symlink (:mod:`tinyflash.files`);
+    a symlink where we would write counts as the user's. Everything is decided before anything is written,
+    so a refusal leaves the project as it was.
     """
-    root.mkdir(parents=True, exist_ok=True)
-    manifest_path = root / MANIFEST
-    try:
-        previous: dict[str, str] = json.loads(manifest_path.read_text())
-    except (OSError, ValueError):
-        previous = {}
-    written, unchanged, kept, removed, moved = [], [], [], [], []
+    make_project_dir(root)
+    previous, warnings = read_manifest(root)
+    current = {rel: files.read_file(root, rel) for rel in {*generated, *previous}}
+    write, unchanged, kept, backup = [], [], [], []
     recorded: dict[str, str] = {}
-    for rel, text in files.items():
-        path = root / rel
+    for rel, text in generated.items():
+        now = current[rel]
         new_hash = _digest(text)
-        current = _read_text(path)
-        if current is not None and _digest(current) == new_hash:
+        if isinstance(now, bytes) and _digest(now) == new_hash:
             unchanged.append(rel)
             recorded[rel] = new_hash
             continue
-        if current is not None and not force and _edited(rel, current, previous):
+        edited = now is files.LINK or (now is not None and previous.get(rel) != _digest(now))
+        if edited and not force:
             kept.append(rel)
-            recorded[rel] = previous.get(rel, "")
+            if rel in previous:
+                recorded[rel] = previous[rel]
             continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        written.append(rel)
+        if edited:
+            backup.append(rel)
+        write.append(rel)
         recorded[rel] = new_hash
-    for rel, old_hash in previous.items():
-        if rel in files:
-            continue
-        path = root / rel
-        current = _read_text(path)
-        if current is None:
-            continue
-        if _digest(current) == old_hash:
-            path.unlink()
-            removed.append(rel)
-        else:
-            target = root / KEPT_DIR / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            path.replace(target)
-            moved.append(rel)
-    manifest_path.parent.mkdir(parents=True, exist_ok=True)
-    _write_if_changed(manifest_path, json.dumps(recorded, indent=1, sort_keys=True) + "\n")
+    retire = [rel for rel in previous if rel not in generated and current[rel] is not None]
+    remove = [rel for rel in retire if isinstance(current[rel], bytes) and _digest(current[rel]) == previous[rel]]
+    move = [rel for rel in retire if rel not in remove]
+    _check_kept_includes(kept, {rel for rel in retire}, current)
+
+    moved = [(rel, files.move_file(root, rel, f"{KEPT_DIR}/{rel}")) for rel in (*move, *backup)]
+    for rel in write:
+        files.write_file(root, rel, generated[rel])
+    for rel in remove:
+        files.remove_file(root, rel)
+    _write_if_changed(root, MANIFEST, json.dumps(recorded, indent=1, sort_keys=True) + "\n")
     if info is not None:
-        _write_if_changed(root / PROJECT_INFO, json.dumps(info, indent=1, sort_keys=True) + "\n")
-    return WriteResult(tuple(written), tuple(unchanged), tuple(kept), tuple(removed), tuple(moved))
+        _write_if_changed(root, PROJECT_INFO, json.dumps(info, indent=1, sort_keys=True) + "\n")
+    return WriteResult(tuple(write), tuple(unchanged), tuple(kept), tuple(remove), tuple(moved), tuple(warnings))
 
 
-def _edited(rel: str, current: str, previous: dict[str, str]) -> bool:
-    """A file counts as the user's when we never wrote it, or it no longer matches what we wrote."""
-    return previous.get(rel) != _digest(current)
-
-
-def _read_text(path: Path) -> str | None:
+def make_project_dir(root: Path) -> None:
     try:
-        return path.read_text()
-    except FileNotFoundError:
-        return None
-    except UnicodeDecodeError:
-        return ""
+        root.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise StateError(f"{root} is a file, not a folder", "pass a folder with --out") from None
+    except OSError as exc:
+        raise StateError(f"cannot create the project folder {root}: {exc.strerror}", "pass a writable --out") from None
+    if not os.access(root, os.W_OK | os.X_OK):
+        raise StateError(f"the project folder {root} is not writable", "pass a writable --out, or fix its permissions")
 
 
-def _write_if_changed(path: Path, text: str) -> None:
-    if _read_text(path) != text:
-        path.write_text(text)
+def _check_kept_includes(kept: list[str], retired: set[str], current: dict) -> None:
+    """A kept edit that includes a file this build retires would break the build: refuse before writing."""
+    for rel in kept:
+        text = current[rel]
+        if not isinstance(text, bytes):
+            continue
+        folder = rel.rsplit("/", 1)[0] + "/" if "/" in rel else ""
+        for name in _INCLUDE.findall(text.decode(errors="replace")):
+            if f"{folder}{name}" in retired:
+                raise StateError(
+                    f"{rel} is your edit and includes {name}, which this build no longer generates "
+                    "(a different --app or --runtime)",
+                    "build with the options it was written for, or pass --force to regenerate it "
+                    "(your edit is saved under .tinyflash/kept/)",
+                )
+
+
+def _write_if_changed(root: Path, rel: str, text: str) -> None:
+    if files.read_file(root, rel) != text.encode():
+        files.write_file(root, rel, text)
 
 
 def read_project_info(root: Path) -> dict:
+    """``.tinyflash/project.json``, checked: every later command trusts only what passes here."""
+    where = str(root / PROJECT_INFO)
     try:
-        return json.loads((root / PROJECT_INFO).read_text())
+        data = files.read_json(root, PROJECT_INFO)
     except FileNotFoundError:
-        raise TinyflashError(f"{root} is not a tinyflash project", "run `tinyflash build` first") from None
-    except ValueError:
-        raise TinyflashError(f"{root / PROJECT_INFO} is corrupt", "run `tinyflash build --force` again") from None
+        data = None
+    if data is None:
+        raise StateError(f"{root} is not a tinyflash project", "run `tinyflash build` first, or pass --project")
+    for key in ("board", "app", "runtime", "model_sha256"):
+        files.expect(data, key, str, where)
+    return data
