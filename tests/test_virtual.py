@@ -30,7 +30,7 @@ from test_platformio import (
 
 from conftest import REPO
 from tinyflash import platformio, virtual
-from tinyflash.errors import ToolError
+from tinyflash.errors import StateError, ToolError
 from tinyflash.monitor import open_url
 from tinyflash.virtual import Running
 
@@ -134,10 +134,10 @@ def test_qemu_runs_are_identical(firmware: TinyBuilds, instances: list[Running])
 def test_waits_for_its_reader_and_stops_on_request(firmware: TinyBuilds, instances: list[Running]) -> None:
     port = virtual.free_port()
     running = start(firmware, "virtual_m7", instances, port=port)
-    assert running.port == port and running.pgid == running.pid
+    assert running.port == port and running.group == running.pid
     time.sleep(0.3)  # with no reader the firmware has not started, so it cannot have exited
-    assert virtual.is_alive(running) and virtual.is_alive(running.pid)
-    virtual.stop(running)
+    assert virtual.is_alive(running) and virtual.group_alive(running.group)
+    assert virtual.stop(running) == 1
     assert not virtual.is_alive(running) and not virtual.group_alive(running.group)
 
 
@@ -155,7 +155,7 @@ def test_a_later_process_finds_and_stops_an_instance_from_its_record(
         os._exit(1)
     """)
     subprocess.run([sys.executable, "-c", script], cwd=REPO, timeout=30, check=False)
-    running = Running.from_json(json.loads(record.read_text()))
+    running = Running.from_json(json.loads(record.read_text()), str(record))
     instances.append(running)
     assert virtual.is_alive(running), "QEMU must outlive the process that started it"
     virtual.stop(running)
@@ -177,12 +177,14 @@ def test_native_program_does_not_outlive_a_killed_relay(tmp_path: Path, instance
     assert not group_members(running.group)
 
 
-def test_stale_record_never_signals_a_stranger(tmp_path: Path) -> None:
+def test_record_naming_a_stranger_never_signals_it(tmp_path: Path) -> None:
+    """A record is only a pointer: a stranger's pid in it (with any instance id) is never signalled, because the
+    stranger does not carry tinyflash's tags."""
     stranger = subprocess.Popen(["sleep", "30"], start_new_session=True)
     try:
-        record = Running(stranger.pid, 1, ("qemu-system-arm", "-M", "mps2-an386"), "", 0.0, pgid=stranger.pid)
-        assert virtual.is_alive(stranger.pid) and not virtual.is_alive(record)
-        virtual.stop(record)
+        record = Running(stranger.pid, 1, ("sleep", "30"), "", 0.0, "0123456789abcdef", str(tmp_path))
+        assert not virtual.is_alive(record)
+        assert virtual.stop(record) == 0
         time.sleep(0.1)
         assert stranger.poll() is None
     finally:
@@ -190,11 +192,14 @@ def test_stale_record_never_signals_a_stranger(tmp_path: Path) -> None:
         stranger.wait()
 
 
-def test_record_round_trips_through_json() -> None:
-    running = Running(1234, 5678, ("qemu-system-arm", "-M", "mps2-an386"), "/tmp/q.log", 1.5, pgid=1234)
-    assert Running.from_json(json.loads(json.dumps(running.to_json()))) == running
-    older = {k: v for k, v in running.to_json().items() if k != "pgid"}  # records written before pgid existed
-    assert Running.from_json(older).group == 1234
+def test_record_round_trips_and_damage_is_a_state_error() -> None:
+    running = Running(1234, 5678, ("qemu-system-arm", "-M", "mps2-an386"), "/tmp/q.log", 1.5, "ab12", "/p")
+    assert Running.from_json(json.loads(json.dumps(running.to_json())), "run.json") == running
+    for damage in ({"pid": "1"}, {"port": 0}, {"port": 70000}, {"command": "qemu"}, {"instance": None}):
+        with pytest.raises(StateError, match=r"run\.json is damaged"):
+            Running.from_json({**running.to_json(), **damage}, "run.json")
+    with pytest.raises(StateError):
+        Running.from_json(["not", "an", "object"], "run.json")
 
 
 def test_missing_qemu_or_firmware_is_a_tool_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ only ever talks to :func:`runner_for`.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from abc import ABC, abstractmethod
@@ -15,11 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import files, procs
 from .boards import Board
 from .build import find_firmware
-from .errors import TinyflashError, ToolError
+from .errors import FlashFailed, StateError, TinyflashError
 from .monitor import Stream, open_url
 from .ports import DIALOUT_HINT, PortError, board_ports, choose_port
+from .virtual import Running
 
 RUN_STATE = ".tinyflash/run.json"
 UPLOAD_ATTEMPTS = 2
@@ -44,6 +45,14 @@ class Target:
     reopen: Callable[[float], Stream | None] | None = None
 
 
+@dataclass(frozen=True)
+class Stopped:
+    """What `stop` did: how many processes it ended, and anything about the record worth telling."""
+
+    ended: int
+    note: str = ""
+
+
 class Runner(ABC):
     def __init__(self, project: Path, board: Board) -> None:
         self.project = project
@@ -61,15 +70,19 @@ class Runner(ABC):
     @abstractmethod
     def target(self, port: str | None) -> Target: ...
 
-    def stop(self) -> bool:
-        """End whatever flash started; True if something was running."""
-        return False
+    def stop(self) -> Stopped:
+        """End whatever flash started."""
+        return Stopped(0)
 
 
 class PlatformIORunner(Runner):
     """Real boards: `pio run -t upload`, with the port found by USB id and one retry after re-enumeration."""
 
     def flash(self, port: str | None) -> FlashResult:
+        with files.project_lock(self.project, "tinyflash flash"):
+            return self._upload(port)
+
+    def _upload(self, port: str | None) -> FlashResult:
         from . import platformio
 
         firmware = self.firmware()
@@ -90,13 +103,13 @@ class PlatformIORunner(Runner):
                 # Boards with a 1200-bps touch come back on another port; look again before retrying.
                 time.sleep(2)
                 device = choose_port(self.board, None)
-        errors = "; ".join(platformio.first_errors(result.output, 3)) or "see the log"
+        errors = "; ".join(platformio.failure_lines(result.output, 3)) or "see the log"
         what_to_do = (
             "double-tap the board's reset button to start its bootloader, then retry"
             if self.board.use_1200bps_touch
             else "check the cable and that no other program (a serial monitor?) holds the port, then retry"
         )
-        raise ToolError(f"upload to {self.board.id} on {device} failed: {errors}", f"{what_to_do} (log: {log})")
+        raise FlashFailed(f"upload to {self.board.id} on {device} failed: {errors}", f"{what_to_do} (log: {log})")
 
     def target(self, port: str | None) -> Target:
         device = self._wait_for_port(port)
@@ -131,53 +144,70 @@ class PlatformIORunner(Runner):
 class VirtualRunner(Runner):
     """QEMU or a host process, started in the background with its serial on a loopback TCP port."""
 
-    def _state_path(self) -> Path:
-        return self.project / RUN_STATE
-
-    def _load_state(self):
-        from .virtual import Running
-
-        try:
-            return Running.from_json(json.loads(self._state_path().read_text()))
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
+    def _record(self) -> Running | None:
+        """The run record, validated; None when there is none. A damaged record is a StateError."""
+        data = files.read_json(self.project, RUN_STATE)
+        return None if data is None else Running.from_json(data, str(self.project / RUN_STATE))
 
     def flash(self, port: str | None) -> FlashResult:
         from . import virtual
 
         if port:
             raise TinyflashError(f"{self.board.id} is virtual and has no port to choose", "drop --port")
-        firmware = self.firmware()
-        self.stop()  # re-flash replaces the running instance
-        if self.board.runner == "qemu":
-            running = virtual.start_qemu(self.board.qemu_machine, firmware)
-            what = f"QEMU {self.board.qemu_machine}"
-        else:
-            running = virtual.start_host(firmware)
-            what = "host process"
-        self._state_path().parent.mkdir(parents=True, exist_ok=True)
-        self._state_path().write_text(json.dumps(running.to_json()) + "\n")
+        with files.project_lock(self.project, "tinyflash flash"):
+            firmware = self.firmware()
+            self.stop()  # re-flash replaces the running instance (and ends any orphan of this project)
+            project = self.project.resolve()
+            if self.board.runner == "qemu":
+                running = virtual.start_qemu(self.board.qemu_machine, firmware, project=project)
+                what = f"QEMU {self.board.qemu_machine}"
+            else:
+                running = virtual.start_host(firmware, project=project)
+                what = "host process"
+            try:
+                files.write_json(self.project, RUN_STATE, running.to_json())
+            except BaseException:
+                virtual.stop(running)
+                raise
         url = f"socket://127.0.0.1:{running.port}"
         return FlashResult(self.board, url, firmware, f"{what} running (pid {running.pid}), serial on {url}")
 
     def target(self, port: str | None) -> Target:
         from . import virtual
 
-        running = self._load_state()
-        if running is None or not virtual.is_alive(running):
+        running = self._record()
+        ours = running is not None and running.project == str(self.project.resolve()) and virtual.is_alive(running)
+        if not ours:
             raise TinyflashError(f"the virtual board {self.board.id} is not running", "run `tinyflash flash` first")
+        assert running is not None
         return Target(f"socket://127.0.0.1:{running.port}")
 
-    def stop(self) -> bool:
-        from . import virtual
+    def stop(self) -> Stopped:
+        """End every process tagged with this project — also orphans whose record was lost or damaged."""
+        with files.project_lock(self.project, "tinyflash stop"):
+            note = ""
+            try:
+                record = self._record()
+            except StateError as exc:
+                record, note = None, f"ignored a damaged record: {exc.message}"
+            found = procs.find(project=self.project.resolve())
+            if record is not None and record.pid not in {p.pid for p in found} and _alive(record.pid):
+                note = f"{RUN_STATE} names pid {record.pid}, which is not a board tinyflash started: left it alone"
+            ended = procs.terminate(found)
+            if record is not None or files.is_link(self.project, RUN_STATE):
+                files.remove_file(self.project, RUN_STATE)
+            return Stopped(ended, note)
 
-        running = self._load_state()
-        if running is None:
-            return False
-        alive = virtual.is_alive(running)
-        virtual.stop(running)
-        self._state_path().unlink(missing_ok=True)
-        return alive
+
+def _alive(pid: int) -> bool:
+    return pid > 0 and os.path.exists(f"/proc/{pid}")
+
+
+def stop_all() -> list[procs.Proc]:
+    """End every virtual board this user started, in any project (`tinyflash stop --all`)."""
+    found = procs.find()
+    procs.terminate(found)
+    return found
 
 
 def runner_for(project: Path, board: Board) -> Runner:
