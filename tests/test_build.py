@@ -31,7 +31,7 @@ def test_unreachable_registry_is_explained():
 
 def test_compile_error_shows_the_first_error_lines():
     err = _build_failure(get_board("virtual-m4"), COMPILE_ERROR, Path("build.log"))
-    assert err.exit_code == 1
+    assert err.exit_code == 3
     assert "'foo' was not declared" in err.message and "build.log" in err.hint
     assert first_errors(COMPILE_ERROR)[0].startswith("src/main_functions.cc:12:3: error:")
 

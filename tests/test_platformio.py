@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -13,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, require_tool
+from conftest import IN_CI, REPO, require_tool
 from tinyflash import platformio
 from tinyflash.boards import get_board
 from tinyflash.errors import ToolError
-from tinyflash.platformio import PioResult, first_errors, parse_size, run_pio
+from tinyflash.platformio import PioResult, failure_lines, first_errors, parse_size, run_pio
 
 PLATFORM = REPO / "pio_platform" / "tinyflash-virtual"
 ENVS = {"virtual_m4": "virtual-m4", "virtual_m7": "virtual-m7", "native": "native"}  # pio board -> profile
@@ -179,6 +180,17 @@ src/b.cc:1:10: fatal error: missing.h: No such file or directory
     assert first_errors("all good\n") == []
 
 
+def test_a_failure_without_compiler_errors_still_shows_its_cause() -> None:
+    """PlatformIO's own errors match no compiler pattern; the user must still see them, not "see the log"."""
+    output = (
+        "Processing virtual-m4 (platform: symlink:///x)\n"
+        + "-" * 40
+        + "\nUnknownPlatform: Unknown development platform 'x'\n========\n"
+    )
+    assert failure_lines(output) == ["UnknownPlatform: Unknown development platform 'x'"]
+    assert failure_lines("a.cc:1:1: error: boom\nlast line\n") == ["a.cc:1:1: error: boom"]
+
+
 def test_environment_is_offline_and_uses_our_own_core_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("TINYFLASH_PIO_CORE_DIR", raising=False)
     env = platformio.pio_environment()
@@ -190,14 +202,30 @@ def test_environment_is_offline_and_uses_our_own_core_dir(monkeypatch: pytest.Mo
     assert platformio.pio_environment()["PLATFORMIO_CORE_DIR"] == str(tmp_path)
 
 
-def test_platform_spec_points_at_the_shipped_platform() -> None:
+def test_platform_spec_points_at_the_shipped_platform(pio_core: Path) -> None:
     spec = platformio.virtual_platform_spec()
     assert spec.startswith("symlink:///")
     folder = Path(spec.removeprefix("symlink://"))
+    assert folder.is_relative_to(pio_core)
     manifest = json.loads((folder / "platform.json").read_text())
-    assert manifest["name"] == "tinyflash-virtual"
+    assert manifest["name"] == folder.name and folder.name.startswith("tinyflash-virtual-")
     assert manifest["packages"][platformio.TOOLCHAIN_PACKAGE]["type"] == "toolchain"
+    assert (folder / "builder").resolve() == (PLATFORM / "builder").resolve()
     assert {p.stem for p in (folder / "boards").glob("*.json")} == set(ENVS)
+
+
+def test_each_installation_registers_its_own_platform(pio_core: Path, tmp_path: Path, monkeypatch) -> None:
+    """Two checkouts sharing one core dir must not re-register one platform name back and forth (their
+    concurrent builds failed with UnknownPlatform): each installation's platform has its own name."""
+    other = tmp_path / "other-checkout" / "tinyflash-virtual"
+    shutil.copytree(PLATFORM, other)
+    mine = platformio.virtual_platform_spec()
+    monkeypatch.setattr(platformio, "virtual_platform_dir", lambda: other)
+    theirs = platformio.virtual_platform_spec()
+    assert mine != theirs
+    assert (Path(theirs.removeprefix("symlink://")) / "builder").resolve() == (other / "builder").resolve()
+    monkeypatch.undo()
+    assert platformio.virtual_platform_spec() == mine  # registering the other left this one alone
 
 
 def test_platform_header_is_the_apps_header() -> None:
@@ -227,7 +255,16 @@ def test_missing_toolchain_names_the_apt_command(monkeypatch: pytest.MonkeyPatch
         platformio.ensure_offline_packages()
     assert "arm-none-eabi-gcc" in info.value.message
     assert platformio.APT_INSTALL in info.value.hint
-    assert "qemu-system-arm" in platformio.APT_INSTALL and "libstdc++-arm-none-eabi-newlib" in platformio.APT_INSTALL
+    # The hint installs real Debian packages, the ones setup.sh installs for the virtual boards (so it is right).
+    hinted = set(platformio.APT_INSTALL.split()) - {"sudo", "apt-get", "install", "-y", "--no-install-recommends"}
+    setup = (REPO / "scripts" / "setup.sh").read_text()
+    listed = set(re.search(r"APT_PACKAGES=\(([^)]*)\)", setup).group(1).split())
+    assert hinted and hinted <= listed, hinted - listed
+    if IN_CI:  # CI ran setup.sh: each hinted package must exist and be installed
+        for package in hinted:
+            status = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True,
+                                    env={"PATH": "/usr/bin:/bin"})  # fmt: skip
+            assert "install ok installed" in status.stdout, package
 
 
 def test_missing_pio_says_pip_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -261,11 +298,13 @@ def test_bootstrap_installs_scons_and_toolchain_then_is_a_no_op(pio_core: Path) 
     assert (scons / "SCons" / "Script" / "Main.py").is_file() and (scons / "scons.py").is_file()
     gcc = packages / platformio.TOOLCHAIN_PACKAGE / "bin" / "arm-none-eabi-gcc"
     assert gcc.is_symlink() and os.access(gcc, os.X_OK)
-    stamp_mtime = (packages / ".tinyflash-bootstrap").stat().st_mtime_ns
+    stamps = {p: p.stat().st_mtime_ns for p in packages.glob("*/.tinyflash-made-from")}
+    assert len(stamps) == 2
     start = time.monotonic()
     platformio.ensure_offline_packages()
+    platformio.ensure_offline_packages(arm=False)  # the native board's needs: a subset, nothing reinstalled
     warm = time.monotonic() - start
-    assert (packages / ".tinyflash-bootstrap").stat().st_mtime_ns == stamp_mtime
+    assert {p: p.stat().st_mtime_ns for p in packages.glob("*/.tinyflash-made-from")} == stamps
     assert warm < 0.5, f"bootstrap no-op took {warm:.2f} s (cold {cold:.2f} s)"
 
 

@@ -56,9 +56,10 @@ if kind == "qemu":
             "--specs=nosys.specs",
             "-nostartfiles",
             "-Wl,--gc-sections",
-            "-Wl,-Map,%s" % join("$BUILD_DIR", "firmware.map"),
-            "-L%s" % join(platform.get_dir(), "ldscripts"),
+            # Substituted now, so a path with spaces stays one argument (SCons quotes list items as a whole).
+            "-Wl,-Map," + env.subst(join("$BUILD_DIR", "firmware.map")),
         ],
+        LIBPATH=[join(platform.get_dir(), "ldscripts")],
         LIBS=["m"],
     )
     env.BuildSources(join("$BUILD_DIR", "tinyflash_runtime"), join(runtime, "cortex_m"))
