@@ -55,7 +55,7 @@ def test_chunks_partial_lines_and_garbage_over_tcp(tmp_path):
     assert [line.text for line in got] == ["x_value: 0.1 y_value: 0.0998", "\ufffd\ufffd bad \ufffd(", "plain text",
                                            "x_value: 0.2"]  # fmt: skip
     assert got[0].values == {"x_value": 0.1, "y_value": 0.0998}
-    assert result.reason == "closed" and result.exit_code == 0 and result.lines == 4
+    assert result.reason == "closed" and result.exit_code == 4 and result.lines == 4  # an ended stream is no success
     logged = log.read_text().splitlines()
     assert len(logged) == 4 and logged[0].endswith(" x_value: 0.1 y_value: 0.0998")
 
@@ -81,11 +81,11 @@ def test_timeout_before_condition_is_exit_1():
     assert time.monotonic() - t0 < 2.5
 
 
-def test_stream_ending_before_condition_is_exit_1_and_keeps_partial_line(tmp_path):
+def test_stream_ending_before_condition_is_exit_4_and_keeps_partial_line(tmp_path):
     log = tmp_path / "l.log"
     srv = Server([b"a\n", b"partial without newline"])
     result, got = run(srv.url, MonitorOptions(until=re.compile("never"), timeout=10, log=log))
-    assert result.reason == "closed" and result.exit_code == 1
+    assert result.reason == "closed" and result.exit_code == 4
     assert got[-1].text == "partial without newline"
     assert len(log.read_text().splitlines()) == len(got) == 2
 
@@ -101,10 +101,10 @@ def test_reconnect_after_the_port_vanishes():
     assert [line.text for line in got] == ["before: 1", "after: 2"] and result.exit_code == 0
 
 
-def test_port_that_never_comes_back_is_exit_2():
+def test_port_that_never_comes_back_is_exit_4():
     srv = Server([b"one\n"])
     result, got = run(srv.url, MonitorOptions(lines=5, timeout=10, reconnect_s=0.3), lambda wait: None)
-    assert result.reason == "disconnected" and result.exit_code == 2 and len(got) == 1
+    assert result.reason == "disconnected" and result.exit_code == 4 and len(got) == 1
 
 
 def test_pty_like_a_usb_serial_port_unplugged(tmp_path):

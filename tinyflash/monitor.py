@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import re
 import select
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ import serial
 from serial.urlhandler import protocol_socket
 
 from .errors import Interrupted, TinyflashError
+from .signals import shielded
 
 CHUNK = 65536
 #: Reads smaller than this make the reader pause BATCH_WAIT_S before the next one: at most that much added
@@ -59,10 +61,15 @@ class MonitorOptions:
     reconnect_s: float = 0.0
 
 
+#: Exit codes by how monitoring ended (the project-wide table is in tinyflash/errors.py).
+EXIT_OK, EXIT_CHECK, EXIT_DEVICE = 0, 1, 4
+
+
 @dataclass(frozen=True)
 class MonitorResult:
     lines: int
-    reason: str  # until | lines | timeout | closed | interrupted | disconnected
+    #: until | lines | timeout | silent | closed | disconnected | interrupted
+    reason: str
     exit_code: int
     match: str | None = None
 
@@ -72,6 +79,7 @@ class MonitorResult:
             "until": f"matched after {self.lines} lines",
             "lines": f"received {self.lines} lines",
             "timeout": f"timed out after {self.lines} lines",
+            "silent": "no output before the timeout",
             "closed": f"the stream ended after {self.lines} lines",
             "interrupted": f"interrupted after {self.lines} lines",
             "disconnected": f"the port went away after {self.lines} lines",
@@ -143,7 +151,8 @@ def read_lines(
     """Read until a stop condition; call ``on_line`` for every line. Never raises for stream trouble.
 
     ``reopen(deadline_s)`` is tried when a real port vanishes; it returns a new stream, or None when the
-    board did not come back in time.
+    board did not come back in time. A stream that ends, vanishes or stays silent is never a success:
+    only ``--until``/``--lines`` being met, or a ``--timeout`` that ran out with output flowing, is.
     """
     log = LineLog(options.log)
     splitter = LineSplitter()
@@ -153,33 +162,45 @@ def read_lines(
     stream: Stream | None = None
 
     def emit(texts: list[str]) -> MonitorResult | None:
-        """Deliver one chunk's lines; stop at the first that satisfies a condition (the rest are not shown)."""
+        """Log, then deliver, one chunk's lines up to the first that meets a condition (the rest are not shown).
+
+        Shielded from signals, so every line delivered is also logged, however the run is interrupted.
+        """
         nonlocal count
-        now = time.time()
-        delivered: list[Line] = []
         result = None
-        for text in texts:
-            line = Line(text, now)
-            delivered.append(line)
-            count += 1
-            on_line(line)
+        for n, text in enumerate(texts, count + 1):
             if options.until is not None and (m := options.until.search(text)):
-                result = MonitorResult(count, "until", 0, m.group(0))
+                result = MonitorResult(n, "until", EXIT_OK, m.group(0))
+            elif options.lines is not None and n >= options.lines:
+                result = MonitorResult(n, "lines", EXIT_OK)
+            if result:
+                texts = texts[: n - count]
                 break
-            if options.lines is not None and count >= options.lines:
-                result = MonitorResult(count, "lines", 0)
-                break
-        log.write_many(delivered)
+        now = time.time()
+        lines = [Line(text, now) for text in texts]
+        with shielded():
+            log.write_many(lines)
+            log.flush()
+            for line in lines:
+                count += 1
+                on_line(line)
         return result
 
-    def finish(reason: str) -> MonitorResult:
+    def finish(reason: str, signum: int = signal.SIGINT) -> MonitorResult:
         tail = splitter.flush()
         if tail is not None:
             done = emit([tail])
             if done:
                 return done
-        ok = reason in ("closed", "timeout") and not wants_condition
-        code = 0 if ok else 2 if reason == "disconnected" else 130 if reason == "interrupted" else 1
+        if reason == "timeout" and not wants_condition:
+            reason, code = ("timeout", EXIT_OK) if count else ("silent", EXIT_DEVICE)
+        elif reason == "timeout":
+            code = EXIT_CHECK if count else EXIT_DEVICE
+            reason = "timeout" if count else "silent"
+        elif reason == "interrupted":
+            code = 128 + signum
+        else:  # closed, disconnected
+            code = EXIT_DEVICE
         return MonitorResult(count, reason, code)
 
     try:
@@ -200,14 +221,13 @@ def read_lines(
             if not chunk:
                 continue
             done = emit(splitter.feed(chunk))
-            log.flush()
             if done:
                 return done
             if len(chunk) < BATCH_BYTES:
                 # A trickle: let a few milliseconds of output accumulate instead of waking per line.
                 time.sleep(BATCH_WAIT_S)
-    except (KeyboardInterrupt, Interrupted):
-        return finish("interrupted")
+    except (KeyboardInterrupt, Interrupted) as exc:
+        return finish("interrupted", getattr(exc, "signum", signal.SIGINT))
     finally:
         _close_quietly(stream)
         log.close()

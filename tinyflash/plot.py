@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import TinyflashError
+
 MARKS = "•ox+*#"
 STYLES = ("cyan", "magenta", "yellow", "green", "red", "blue")
 COLOURS = ((31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189), (255, 127, 14), (23, 190, 207))
@@ -100,4 +102,8 @@ def _save_png(path: Path, rgb: np.ndarray) -> None:
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b"")
-    path.write_bytes(png)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(png)
+    except OSError as exc:
+        raise TinyflashError(f"cannot write the plot {path}: {exc.strerror}", "choose another --plot-png") from None

@@ -7,13 +7,15 @@ nothing about projects, runners or terminals.
 from __future__ import annotations
 
 import json
+import math
+import os
 import re
 import sys
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import CheckFailed, Interrupted, TinyflashError
+from .errors import CheckFailed, DeviceError, Interrupted, OutputClosed, TinyflashError
 from .monitor import Line, MonitorOptions, MonitorResult, open_url, read_lines
 from .plot import Series, render_text, write_png
 
@@ -34,6 +36,47 @@ class MonitorRequest:
     plot: bool = False
     plot_png: Path | None = None
 
+    def validate(self) -> re.Pattern[str] | None:
+        """Check every option before anything is built, flashed or opened; returns the compiled --until."""
+        try:
+            pattern = re.compile(self.until) if self.until else None
+        except re.error as exc:
+            raise TinyflashError(f"--until {self.until!r} is not a valid regex: {exc}", "fix the pattern") from None
+        if self.lines is not None and self.lines <= 0:
+            raise TinyflashError("--lines must be positive", "pass e.g. --lines 100")
+        if self.timeout is not None and not (math.isfinite(self.timeout) and self.timeout > 0):
+            raise TinyflashError(
+                f"--timeout {self.timeout} is not a positive number of seconds", "pass e.g. --timeout 30"
+            )
+        if self.baud is not None and not 0 < self.baud <= MAX_BAUD:
+            raise TinyflashError(f"--baud {self.baud} is not a baud rate", "pass e.g. --baud 115200, or leave it out")
+        for option, path in (("--plot-png", self.plot_png), ("--log", self.log)):
+            if path is not None:
+                _check_writable(option, path)
+        return pattern
+
+
+MAX_BAUD = 20_000_000
+
+
+def _check_writable(option: str, path: Path) -> None:
+    """Fail before monitoring, not after it (a plot or log that cannot be written would be lost at the end).
+
+    Tried for real (create, then remove): permission bits say nothing to root, and /proc or a read-only
+    mount refuse whatever they say. Folders that do not exist yet are made, as writing would make them.
+    """
+    if path.is_dir():
+        raise TinyflashError(f"{option} {path} is a folder", f"pass a file name for {option}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            os.close(os.open(path, os.O_WRONLY | os.O_APPEND))
+        else:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            path.unlink()
+    except OSError as exc:
+        raise TinyflashError(f"{option} {path} cannot be written: {exc.strerror}", "choose another path") from None
+
 
 def run_monitor(req: MonitorRequest) -> MonitorResult:
     """Monitor and return the result; a failed condition raises with the one-line explanation."""
@@ -41,15 +84,7 @@ def run_monitor(req: MonitorRequest) -> MonitorResult:
     from .build import resolve_project
     from .flash import Target, runner_for
 
-    try:
-        pattern = re.compile(req.until) if req.until else None
-    except re.error as exc:
-        raise TinyflashError(f"--until {req.until!r} is not a valid regex: {exc}", "fix the pattern") from None
-    if req.lines is not None and req.lines <= 0:
-        raise TinyflashError("--lines must be positive", "pass e.g. --lines 100")
-    if req.timeout is not None and req.timeout <= 0:
-        raise TinyflashError("--timeout must be positive", "pass seconds, e.g. --timeout 30")
-
+    pattern = req.validate()
     board = root = None
     try:
         root, info = resolve_project(req.project)
@@ -74,16 +109,22 @@ def run_monitor(req: MonitorRequest) -> MonitorResult:
     def on_line(line: Line) -> None:
         if plotting and line.values:  # parsing costs more than reading: only when something uses it
             series.add(line.values)
-        if req.as_json:
-            out.write(json.dumps({"t": round(line.time, 6), "line": line.text, "values": line.values}) + "\n")
-        elif not isinstance(show, _LiveView):
-            out.write(line.text + "\n")
-        else:
-            show.last = line.text
+        try:
+            if req.as_json:
+                out.write(json.dumps({"t": round(line.time, 6), "line": line.text, "values": line.values}) + "\n")
+            elif not isinstance(show, _LiveView):
+                out.write(line.text + "\n")
+            else:
+                show.last = line.text
+        except BrokenPipeError:
+            raise OutputClosed() from None
 
     with show:
         result = read_lines(lambda: open_url(target.url, baud), options, on_line, target.reopen)
-    out.flush()
+    try:
+        out.flush()
+    except BrokenPipeError:
+        raise OutputClosed() from None
     if req.plot and not isinstance(show, _LiveView):
         out.write(render_text(series) + "\n")
     if req.plot_png is not None:
@@ -93,23 +134,24 @@ def run_monitor(req: MonitorRequest) -> MonitorResult:
 
 
 def _judge(result: MonitorResult, req: MonitorRequest, url: str) -> None:
+    """Turn anything but success into the error that says what happened (exit codes: tinyflash/errors.py)."""
     if result.exit_code == 0:
         return
+    got = f"{result.lines} lines received"
     if result.reason == "interrupted":
-        raise Interrupted()
+        raise Interrupted(result.exit_code - 128)
     if result.reason == "disconnected":
-        from .ports import PortError
-
-        raise PortError(
-            f"{url} disconnected and did not come back ({result.lines} lines received)",
-            "check the cable and power; the log keeps every line received",
-        )
+        raise DeviceError(f"{url} disconnected and did not come back ({got})",
+                          "check the cable and power; the log keeps every line received")  # fmt: skip
+    if result.reason == "closed":
+        raise DeviceError(f"the board's output ended ({got}): it closed its serial port, or the emulator exited",
+                          "check the board's output above (or the --log file)")  # fmt: skip
+    if result.reason == "silent":
+        raise DeviceError(f"no output from the board in {req.timeout:g} s",
+                          "check that it is running the firmware and the baud rate (--baud)")  # fmt: skip
     waited = f"--until {req.until!r}" if req.until else f"--lines {req.lines}"
-    why = f"timed out after {req.timeout:g} s" if result.reason == "timeout" else "the stream ended"
-    raise CheckFailed(
-        f"{why} before {waited} was met ({result.lines} lines received)",
-        "check the board's output above (or the --log file)",
-    )
+    raise CheckFailed(f"timed out after {req.timeout:g} s before {waited} was met ({got})",
+                      "check the board's output above (or the --log file)")  # fmt: skip
 
 
 class _LiveView:
