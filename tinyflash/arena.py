@@ -20,10 +20,11 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .model import ModelInfo, Subgraph
+from .model import ModelInfo, Operator, Subgraph
 
 ALIGN = 16
 MARGIN_FRACTION = 0.05
@@ -62,7 +63,13 @@ def runtime_available() -> bool:
     return importlib.util.find_spec("tflite_micro") is not None
 
 
-def estimate_arena(model: ModelInfo, *, use_runtime: bool = True, cache: bool = True) -> ArenaEstimate:
+def estimate_arena(
+    model: ModelInfo,
+    *,
+    use_runtime: bool = True,
+    cache: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> ArenaEstimate:
     """The arena to allocate for ``model``: probed when the TFLM runtime is installed, else estimated."""
     static = static_estimate(model)
     if not use_runtime or not runtime_available():
@@ -75,8 +82,10 @@ def estimate_arena(model: ModelInfo, *, use_runtime: bool = True, cache: bool = 
     cached = _cache_load(model.sha256) if cache else None
     if cached is not None:
         return cached
+    if static > PROBE_CEILING:  # no microcontroller has that much RAM: probing would only try to allocate it
+        return with_margin(static, METHOD_STATIC, "larger than any board's RAM; estimate from tensor lifetimes")
     try:
-        minimum, probes = probe_minimum_arena(model.data, start=static)
+        minimum, probes = probe_minimum_arena(model.data, start=static, progress=progress)
     except ProbeFailed as exc:
         return with_margin(
             static,
@@ -98,7 +107,9 @@ class ProbeFailed(Exception):
     """The runtime cannot run the model at any arena size (unsupported op, bad model)."""
 
 
-def probe_minimum_arena(data: bytes, start: int = 4096) -> tuple[int, int]:
+def probe_minimum_arena(
+    data: bytes, start: int = 4096, progress: Callable[[str], None] | None = None
+) -> tuple[int, int]:
     """Smallest arena (bytes) with which the TFLM runtime allocates and invokes the model.
 
     Returns ``(minimum, probes)``. Assumes monotonicity: if an arena of n bytes works, so does n+1.
@@ -112,6 +123,8 @@ def probe_minimum_arena(data: bytes, start: int = 4096) -> tuple[int, int]:
         def works(size: int) -> bool:
             nonlocal probes
             probes += 1
+            if progress:
+                progress(f"measuring the arena with the TFLM runtime: probe {probes}, {size:,} bytes")
             return _probe(path, size)[0]
 
         hi = max(align(start), 1024)
@@ -166,10 +179,16 @@ def static_estimate(model: ModelInfo) -> int:
     for op in sg.operators:
         overhead += 320
         if op.opcode in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"):
-            out = sg.tensors[op.outputs[0]]
-            channels = out.shape[-1] if out.shape else 1
-            overhead += 16 * channels  # per-channel multiplier + shift (+ scratch allowance)
+            overhead += 16 * output_channels(sg, op)  # per-channel multiplier + shift (+ scratch allowance)
     return plan_activations(sg) + overhead
+
+
+def output_channels(sg: Subgraph, op: Operator) -> int:
+    """The last dimension of an op's first output (1 when it has none, or is a scalar)."""
+    if not op.outputs or op.outputs[0] < 0:
+        return 1
+    shape = sg.tensors[op.outputs[0]].shape
+    return max(shape[-1], 1) if shape else 1
 
 
 def plan_activations(sg: Subgraph) -> int:

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from . import __version__
-from .errors import CheckFailed, Interrupted, TinyflashError
+from . import __version__, signals
+from .errors import CheckFailed, OutputClosed, TinyflashError
+from .signals import shielded
 
 app = typer.Typer(
     help="Take a trained TensorFlow Lite model to a microcontroller and prove it runs there.",
@@ -60,9 +60,11 @@ def inspect(
     from .boards import get_board
     from .model import load_model
     from .report import inspect_model, report_json
+    from .ui import status
 
     b = get_board(board) if board else None
-    report = inspect_model(load_model(model), b, runtime=runtime)
+    with status(enabled=not as_json) as show:
+        report = inspect_model(load_model(model), b, runtime=runtime, progress=show)
     if as_json:
         typer.echo(json.dumps(report_json(report), indent=2))
     else:
@@ -131,6 +133,10 @@ def _build_options(app_name: str, runtime: str, arena: str, tflm_dir: Path | Non
     return BuildOptions(app=app_name, runtime=runtime, arena_bytes=_parse_arena(arena), tflm_dir=tflm_dir)
 
 
+#: No microcontroller has more RAM than this; a bigger --arena is a typo, and would not even be valid C.
+MAX_ARENA = 1 << 31
+
+
 def _parse_arena(text: str) -> int | None:
     if text == "auto":
         return None
@@ -138,8 +144,8 @@ def _parse_arena(text: str) -> int | None:
         value = int(text.replace("_", ""), 0)
     except ValueError:
         raise TinyflashError(f"--arena {text!r} is not a number of bytes", "pass e.g. --arena 4096, or auto") from None
-    if value <= 0:
-        raise TinyflashError("--arena must be positive", "pass e.g. --arena 4096, or auto")
+    if not 0 < value < MAX_ARENA:
+        raise TinyflashError(f"--arena {text} is out of range", "pass a positive number of bytes (e.g. 4096), or auto")
     return value
 
 
@@ -155,27 +161,43 @@ def flash(project: ProjectOpt = None, port: PortOpt = None) -> None:
     from .boards import get_board
     from .build import resolve_project
     from .flash import runner_for
-    from .ui import console, status
+    from .ui import console, esc, status
 
     root, info = resolve_project(project)
     board = get_board(info["board"])
     with status() as show:
         show(f"flashing {board.name}")
         result = runner_for(root, board).flash(port)
-    console.print(f"[green]flashed[/] {board.name}: {result.detail}")
+    console.print(f"[green]flashed[/] {esc(board.name)}: {esc(result.detail)}")
 
 
 @app.command()
-def stop(project: ProjectOpt = None) -> None:
-    """Stop a virtual board started by `tinyflash flash`."""
+def stop(
+    project: ProjectOpt = None,
+    all_boards: Annotated[
+        bool, typer.Option("--all", help="Stop every virtual board you started, in any project.")
+    ] = False,
+) -> None:
+    """Stop a virtual board started by `tinyflash flash` (or all of them)."""
+    from .ui import console, esc, print_note
+
+    if all_boards:
+        from .flash import stop_all
+
+        ended = stop_all()
+        for proc in ended:
+            console.print(f"stopped {esc(proc.command)} (pid {proc.pid}) of {esc(proc.project)}")
+        console.print(f"stopped {len(ended)} process(es)" if ended else "nothing was running")
+        return
     from .boards import get_board
     from .build import resolve_project
     from .flash import runner_for
-    from .ui import console
 
     root, info = resolve_project(project)
     stopped = runner_for(root, get_board(info["board"])).stop()
-    console.print("stopped" if stopped else "nothing was running")
+    if stopped.note:
+        print_note(stopped.note)
+    console.print("stopped" if stopped.ended else "nothing was running")
 
 
 MonitorUntil = Annotated[str | None, typer.Option("--until", help="Stop with exit 0 when a line matches this regex.")]
@@ -229,25 +251,34 @@ def run(
     plot_png: MonitorPng = None,
 ) -> None:
     """Build, flash and monitor in one go."""
+    from .boards import get_board
     from .build import build as run_build
+    from .build import default_project_dir
+    from .files import project_lock
     from .flash import runner_for
+    from .project import make_project_dir
     from .session import MonitorRequest, run_monitor
-    from .ui import err_console, render_build, status
+    from .ui import err_console, esc, render_build, status
 
     options = _build_options(app_name, runtime, arena, tflm_dir)
-    with status() as show:
-        result = run_build(model, board, options, out=out, force=force, progress=show)
-    if not as_json:
-        render_build(result, err_console)
-    runner = runner_for(result.project, result.board)
-    try:
-        flashed = runner.flash(port)
-        err_console.print(f"[green]flashed[/] {result.board.name}: {flashed.detail}")
-        request = MonitorRequest(result.project, port, baud, until, timeout, lines, log, as_json, plot, plot_png)
-        run_monitor(request)
-    finally:
-        if result.board.is_virtual:
-            runner.stop()
+    request = MonitorRequest(None, port, baud, until, timeout, lines, log, as_json, plot, plot_png)
+    request.validate()  # before a minute of building, not after
+    folder = (out or default_project_dir(get_board(board))).resolve()
+    make_project_dir(folder)
+    with project_lock(folder, "tinyflash run"):
+        with status() as show:
+            result = run_build(model, board, options, out=folder, force=force, progress=show)
+        if not as_json:
+            render_build(result, err_console)
+        runner = runner_for(result.project, result.board)
+        try:
+            flashed = runner.flash(port)
+            err_console.print(f"[green]flashed[/] {esc(result.board.name)}: {esc(flashed.detail)}")
+            run_monitor(replace(request, project=result.project))
+        finally:
+            if result.board.is_virtual:
+                with shielded():
+                    runner.stop()
 
 
 @app.command()
@@ -271,11 +302,14 @@ def boards(as_json: JsonOpt = False) -> None:
 
 
 def main() -> None:
-    """Console-script entry point: one clean error line unless --debug."""
+    """Console-script entry point: one clean error line unless --debug; exit codes in tinyflash/errors.py."""
     debug = _state["debug"] or "--debug" in sys.argv[1:]
-    signal.signal(signal.SIGINT, _interrupt)
+    signals.install()
     try:
         app()
+    except OutputClosed as exc:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
+        sys.exit(exc.exit_code)
     except TinyflashError as exc:
         if debug:
             raise
@@ -285,17 +319,13 @@ def main() -> None:
         if debug:
             raise
         _print_error(f"internal error: {type(exc).__name__}: {exc}", "rerun with --debug and report the traceback")
-        sys.exit(1)
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise Interrupted()
+        sys.exit(70)
 
 
 def _print_error(message: str, hint: str) -> None:
-    from .ui import err_console
+    from .ui import print_error
 
-    err_console.print(f"[red]error:[/] {message}" + (f" — {hint}" if hint else ""), soft_wrap=True)
+    print_error(message, hint)
 
 
 if __name__ == "__main__":

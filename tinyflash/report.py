@@ -5,25 +5,16 @@ Pure data in, data out: the CLI renders it as a table or JSON; tests read it dir
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from .arena import ArenaEstimate, estimate_arena
 from .boards import Board
-from .errors import ModelError, TinyflashError
 from .fit import Fit, check_fit, check_fit_aot
 from .model import ModelInfo, Tensor
+from .runtimes import AotSupport, aot_support, choose_runtime
 from .tflm_ops import needs_vendor_kernel, unsupported_ops
-
-
-@dataclass(frozen=True)
-class AotSummary:
-    """What the AOT runtime would make of the model: its planned arena, or why it cannot."""
-
-    supported: bool
-    arena_bytes: int = 0
-    lower_bound_bytes: int = 0
-    unsupported_ops: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -32,7 +23,8 @@ class InspectReport:
     arena: ArenaEstimate
     unsupported_ops: tuple[str, ...]
     vendor_ops: tuple[str, ...]
-    aot: AotSummary
+    aot: AotSupport
+    runtime: str  # what `build` would use with the same --runtime
     board: Board | None = None
     fit: Fit | None = None
 
@@ -46,43 +38,28 @@ class InspectReport:
         return self.fit.fits
 
 
-def aot_summary(model: ModelInfo) -> AotSummary:
-    from .aot import generate
-    from .aot import unsupported_ops as aot_unsupported
-
-    missing = tuple(aot_unsupported(model))
-    if missing:
-        return AotSummary(False, unsupported_ops=missing)
-    try:
-        result = generate(model)
-    except ModelError:  # supported ops in a form the generator does not handle (dtype, rank, subgraphs)
-        return AotSummary(False)
-    return AotSummary(True, result.arena_bytes, result.lower_bound_bytes)
-
-
 def inspect_model(
-    model: ModelInfo, board: Board | None = None, *, runtime: str = "auto", use_runtime: bool = True
+    model: ModelInfo,
+    board: Board | None = None,
+    *,
+    runtime: str = "auto",
+    use_runtime: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> InspectReport:
     """The report; with a board, the fit assumes ``runtime`` (auto: what `build --runtime auto` would use)."""
-    if runtime not in ("auto", "tflm", "aot"):
-        raise TinyflashError(f"unknown runtime '{runtime}'", "choose tflm, aot or auto")
-    arena = estimate_arena(model, use_runtime=use_runtime)
-    aot = aot_summary(model)
-    if runtime == "aot" and not aot.supported:
-        raise ModelError(
-            f"the AOT runtime does not support {', '.join(aot.unsupported_ops) or 'this model'}",
-            "inspect with --runtime tflm",
-        )
+    aot = aot_support(model)
+    chosen = choose_runtime(runtime, aot)  # the same rule `build` applies
+    arena = estimate_arena(model, use_runtime=use_runtime, progress=progress)
     fit = None
     if board is not None:
-        use_aot = runtime == "aot" or (runtime == "auto" and aot.supported)
-        fit = check_fit_aot(model, aot.arena_bytes, board) if use_aot else check_fit(model, arena.bytes, board)
+        fit = check_fit_aot(model, aot.arena_bytes, board) if chosen == "aot" else check_fit(model, arena.bytes, board)
     return InspectReport(
         model=model,
         arena=arena,
         unsupported_ops=tuple(unsupported_ops(model)),
         vendor_ops=tuple(needs_vendor_kernel(model)),
         aot=aot,
+        runtime=chosen,
         board=board,
         fit=fit,
     )
@@ -129,8 +106,10 @@ def report_json(r: InspectReport) -> dict[str, Any]:
         "arena_detail": r.arena.detail,
         "unsupported_ops": list(r.unsupported_ops),
         "vendor_ops": list(r.vendor_ops),
+        "runtime": r.runtime,
         "aot": {
             "supported": r.aot.supported,
+            "reason": r.aot.reason,
             "arena_bytes": r.aot.arena_bytes,
             "lower_bound_bytes": r.aot.lower_bound_bytes,
             "unsupported_ops": list(r.aot.unsupported_ops),

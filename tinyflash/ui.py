@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .boards import Board
 from .model import Tensor
 from .report import InspectReport
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# soft_wrap: long lines (paths) are never broken at 80 columns in CI logs, where there is no terminal.
+console = Console(highlight=False, emoji=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
+
+# C0/C1 controls (ESC starts ANSI and OSC sequences), zero-width and bidirectional formatting characters
+# (which can make text read differently from what it is), and the BOM.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def clean(text: object) -> str:
+    """Text from a user, a model or a state file made inert for a terminal: unsafe characters shown as escapes."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", str(text))
+
+
+def esc(text: object) -> str:
+    """:func:`clean`, and rich markup in it shown literally (``[bold]`` in a model description is just text)."""
+    return escape(clean(text))
 
 
 def bar(used: int, limit: int, width: int = 24) -> str:
@@ -36,16 +53,16 @@ def _quant_text(t: Tensor) -> str:
 def render_inspect(r: InspectReport) -> None:
     m = r.model
     console.print(
-        f"[bold]{m.path}[/]  {m.size_bytes:,} bytes, schema v{m.schema_version}, "
+        f"[bold]{esc(m.path)}[/]  {m.size_bytes:,} bytes, schema v{m.schema_version}, "
         f"{len(m.subgraphs)} subgraph{'s' if len(m.subgraphs) != 1 else ''}"
-        + (f", “{m.description}”" if m.description else "")
+        + (f", “{esc(m.description)}”" if m.description else "")
     )
     ops = Table(title="Operators", title_justify="left", show_edge=False, pad_edge=False)
     ops.add_column("op")
     ops.add_column("count", justify="right")
     ops.add_column("TFLM")
     for o in m.ops:
-        name = f"{o.name} (custom)" if o.custom else o.name
+        name = f"{esc(o.name)} (custom)" if o.custom else esc(o.name)
         status = (
             "[red]missing[/]"
             if o.name in r.unsupported_ops
@@ -60,34 +77,33 @@ def render_inspect(r: InspectReport) -> None:
         io.add_column(col)
     for kind, tensors in (("in", m.inputs), ("out", m.outputs)):
         for t in tensors:
-            io.add_row(kind, t.name, "×".join(map(str, t.shape)) or "scalar", t.dtype, _quant_text(t))
+            io.add_row(kind, esc(t.name), "×".join(map(str, t.shape)) or "scalar", esc(t.dtype), _quant_text(t))
     console.print(io)
     console.print(f"parameters  {m.parameter_bytes:,} B")
     a = r.arena
     console.print(
         f"arena       [bold]{a.bytes:,} B[/] = {a.minimum_bytes:,} B {a.method} + {a.margin_bytes:,} B "
-        f"margin  ({a.detail})"
+        f"margin  ({esc(a.detail)})"
     )
     if r.aot.supported:
         console.print(f"AOT runtime [bold]{r.aot.arena_bytes:,} B[/] arena (live-bytes lower bound "
                       f"{r.aot.lower_bound_bytes:,} B); `build --runtime auto` uses it")  # fmt: skip
     else:
-        why = ", ".join(r.aot.unsupported_ops) or "this model's form"
-        console.print(f"AOT runtime not available ({why}); `build` uses TFLM")
+        console.print(f"AOT runtime not available ({esc(r.aot.reason)}); `build --runtime auto` uses TFLM")
     for name in r.unsupported_ops:
         console.print(
-            f"[red]unsupported:[/] {name} has no TFLM kernel; the model will not run under TFLM "
+            f"[red]unsupported:[/] {esc(name)} has no TFLM kernel; the model will not run under TFLM "
             "(re-convert without it, or register your own kernel)"
         )
     for name in r.vendor_ops:
         console.print(
-            f"[yellow]vendor op:[/] {name} runs only on an Arm Ethos-U NPU; none of the "
+            f"[yellow]vendor op:[/] {esc(name)} runs only on an Arm Ethos-U NPU; none of the "
             "supported boards has one (convert the model without Vela)"
         )
     if r.board and r.fit:
         f = r.fit
         what = "TFLM" if f.runtime == "tflm" else "AOT code"
-        console.print(f"\n[bold]Fit on {r.board.name}[/] ({r.board.id}), {f.runtime} runtime")
+        console.print(f"\n[bold]Fit on {esc(r.board.name)}[/] ({esc(r.board.id)}), {f.runtime} runtime")
         console.print(f"  flash  {bar(f.flash_bytes, f.flash_limit)}   (model + {what} + framework, estimated)")
         console.print(f"  RAM    {bar(f.ram_bytes, f.ram_limit)}   (arena + framework, estimated)")
         verdict = "[green]fits[/]" if r.ok else "[red]does not fit[/]" if not f.fits else "[red]cannot run[/]"
@@ -96,19 +112,21 @@ def render_inspect(r: InspectReport) -> None:
 
 def render_boards(boards: tuple[Board, ...]) -> None:
     t = Table(show_edge=False, pad_edge=False)
-    for col in ("id", "name", "core", "flash", "RAM", "kind", "aliases"):
+    t.add_column("id", no_wrap=True)
+    for col in ("name", "core", "flash", "RAM", "kind", "aliases"):
         t.add_column(col)
     for b in boards:
         t.add_row(
-            b.id,
-            b.name,
-            b.core,
+            esc(b.id),
+            esc(b.name),
+            esc(b.core),
             f"{b.flash_limit // 1024:,} KB",
             f"{b.ram_bytes // 1024:,} KB",
             b.kind,
-            ", ".join(b.aliases),
+            esc(", ".join(b.aliases)),
         )
-    console.print(t)
+    # Piped (no terminal, no COLUMNS), rich assumes 80 columns and would squeeze the ids: give it room.
+    console.print(t, width=None if console.is_terminal else max(console.width, 160))
 
 
 @contextmanager
@@ -118,7 +136,7 @@ def status(enabled: bool = True) -> Iterator[Callable[[str], None]]:
         yield lambda text: None
         return
     with err_console.status("working") as st:
-        yield lambda text: st.update(text)
+        yield lambda text: st.update(esc(text))
 
 
 def build_json(r: Any) -> dict[str, Any]:
@@ -132,7 +150,8 @@ def build_json(r: Any) -> dict[str, Any]:
         "unchanged": list(r.written.unchanged),
         "kept_edits": list(r.written.kept_edits),
         "removed": list(r.written.removed),
-        "moved": list(r.written.moved),
+        "moved": [{"file": rel, "to": dest} for rel, dest in r.written.moved],
+        "warnings": [*r.plan.warnings, *r.written.warnings],
         "compiled": r.compiled,
     }
     if r.compiled:
@@ -153,22 +172,34 @@ def render_build(r: Any, out: Console = console) -> None:
     """The build summary; `run` sends it to stderr so stdout carries only the board's output."""
     w = r.written
     out.print(
-        f"[bold]{r.board.name}[/]: {r.plan.app} app on the {r.plan.runtime} runtime, "
-        f"arena {r.plan.arena_bytes:,} B → {r.project}"
+        f"[bold]{esc(r.board.name)}[/]: {r.plan.app} app on the {r.plan.runtime} runtime, "
+        f"arena {r.plan.arena_bytes:,} B → {esc(r.project)}"
     )
     out.print(
         f"  files: {len(w.written)} written, {len(w.unchanged)} unchanged"
         + (f", {len(w.removed)} removed" if w.removed else "")
     )
-    for rel in w.moved:
-        out.print(f"  [yellow]moved your edited {rel}[/] to .tinyflash/kept/ (this build no longer uses it)")
+    for warning in (*r.plan.warnings, *w.warnings):
+        err_console.print(f"  [yellow]warning:[/] {esc(warning)}")
+    for rel, dest in w.moved:
+        why = "overwritten by --force" if rel in w.written else "this build no longer uses it"
+        out.print(f"  [yellow]saved your edited {esc(rel)}[/] as {esc(dest)} ({why})")
     for rel in w.kept_edits:
-        out.print(f"  [yellow]kept your edit:[/] {rel} (use --force to regenerate it)")
+        out.print(f"  [yellow]kept your edit:[/] {esc(rel)} (use --force to regenerate it)")
     if not r.compiled:
-        out.print(f"  not compiled (--no-compile); build with: pio run -d {r.project}")
+        out.print(f"  not compiled (--no-compile); build with: pio run -d {esc(r.project)}")
         return
     done = f"built in {r.seconds:.1f} s" if r.seconds else "up to date"
-    out.print(f"  [green]{done}[/]: {r.firmware}")
+    out.print(f"  [green]{done}[/]: {esc(r.firmware)}")
     if r.size:
         out.print(f"  flash  {bar(r.size.flash_used, r.size.flash_limit)}")
         out.print(f"  RAM    {bar(r.size.ram_used, r.size.ram_limit)}")
+
+
+def print_error(message: str, hint: str) -> None:
+    """``error: <what> — <what to do>`` on stderr, with the text shown exactly as it is (never as markup)."""
+    err_console.print(f"[red]error:[/] {esc(message)}" + (f" — {esc(hint)}" if hint else ""), soft_wrap=True)
+
+
+def print_note(message: str) -> None:
+    err_console.print(f"[yellow]note:[/] {esc(message)}", soft_wrap=True)

@@ -1,0 +1,54 @@
+"""Which runtime runs a model: the one rule behind ``--runtime auto``, shared by `inspect` and `build`.
+
+``auto`` picks the AOT runtime exactly when its generator compiles the model — not when the op names merely
+look supported (a one-op int16 RELU model has a supported op name and an unsupported dtype) — and TFLM
+otherwise. Deciding by running the generator once means the answer and the generated code cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import ModelError, TinyflashError
+from .model import ModelInfo
+
+RUNTIMES = ("tflm", "aot")
+
+
+@dataclass(frozen=True)
+class AotSupport:
+    """What the AOT runtime makes of a model: its generated code, or why it cannot take it."""
+
+    supported: bool
+    reason: str = ""
+    unsupported_ops: tuple[str, ...] = ()
+    files: dict[str, str] | None = None
+    arena_bytes: int = 0
+    lower_bound_bytes: int = 0
+
+
+def aot_support(model: ModelInfo) -> AotSupport:
+    try:
+        from .aot import generate
+        from .aot import unsupported_ops as aot_unsupported
+    except ImportError:  # the generator is part of the package; a broken install must not look like "no support"
+        raise TinyflashError("tinyflash's AOT generator is missing", "reinstall tinyflash") from None
+    missing = tuple(aot_unsupported(model))
+    if missing:
+        return AotSupport(False, f"the AOT runtime has no kernel for {', '.join(missing)}", missing)
+    try:
+        result = generate(model)
+    except ModelError as exc:  # supported ops in a form the generator does not handle (dtype, rank, subgraphs)
+        return AotSupport(False, exc.message)
+    return AotSupport(True, "", (), result.files, result.arena_bytes, result.lower_bound_bytes)
+
+
+def choose_runtime(requested: str, aot: AotSupport) -> str:
+    """``tflm``, ``aot`` or ``auto`` → the runtime to use; asking for AOT where it cannot run is an error."""
+    if requested not in (*RUNTIMES, "auto"):
+        raise TinyflashError(f"unknown runtime '{requested}'", "choose tflm, aot or auto")
+    if requested == "auto":
+        return "aot" if aot.supported else "tflm"
+    if requested == "aot" and not aot.supported:
+        raise ModelError(aot.reason, "use --runtime tflm (or auto)")
+    return requested
