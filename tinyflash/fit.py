@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .arena import output_channels
 from .boards import Board
 from .model import ModelInfo
 
@@ -62,9 +63,7 @@ def check_fit(model: ModelInfo, arena_bytes: int, board: Board) -> Fit:
 
 def check_fit_aot(model: ModelInfo, arena_bytes: int, board: Board) -> Fit:
     sg = model.main
-    channels = sum(
-        sg.tensors[op.outputs[0]].shape[-1] for op in sg.operators if op.opcode in _PER_CHANNEL_OPS and op.outputs
-    )
+    channels = sum(output_channels(sg, op) for op in sg.operators if op.opcode in _PER_CHANNEL_OPS)
     flash = model.parameter_bytes + AOT_PER_CHANNEL_FLASH * channels + AOT_PER_OP_FLASH * len(model.ops)
     return Fit(
         runtime="aot",

@@ -217,30 +217,52 @@ def parse_model(data: bytes, path: Path = Path("model.tflite")) -> ModelInfo:
         MemoryError,
     ) as exc:
         raise ModelError(
-            f"{path} is corrupt or truncated ({type(exc).__name__} while decoding the flatbuffer)",
+            f"{path} is corrupt or truncated: {_decode_failure(exc)}",
             "re-export the model with the TFLite converter",
         ) from exc
 
 
+def _decode_failure(exc: BaseException) -> str:
+    """What a decoding exception means for the file, in words (not the Python exception's name)."""
+    if isinstance(exc, (struct.error, IndexError)):
+        return "a table or vector offset points outside the file"
+    if isinstance(exc, UnicodeDecodeError):
+        return "a string in it is not valid UTF-8"
+    if isinstance(exc, (OverflowError, MemoryError)):
+        return "a size in it is impossibly large"
+    if isinstance(exc, RecursionError):
+        return "its tables refer to each other in a loop"
+    return "its flatbuffer tables are inconsistent"
+
+
 def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, read at most to the size limit: ``/dev/zero`` or a pipe must not fill memory."""
     hint = "pass the path of a .tflite file"
     try:
         if path.is_dir():
             raise ModelError(f"{path} is a directory, not a model file", hint)
-        size = path.stat().st_size
-        if size > MAX_MODEL_BYTES:
+        if path.stat().st_size > MAX_MODEL_BYTES:  # a regular file says its size; devices and pipes say 0
             raise ModelError(
-                f"{path} is {size:,} bytes; a .tflite flatbuffer is at most 2 GiB",
+                f"{path} is {path.stat().st_size:,} bytes; a .tflite flatbuffer is at most 2 GiB",
                 "check that this is the model file you meant",
             )
         with path.open("rb") as f:
-            return f.read()
+            head = f.read(8)
+            if len(head) == 8 and head[4:8] != FILE_IDENTIFIER:
+                return head  # not a model: _check_header says so without reading on
+            data = head + f.read(MAX_MODEL_BYTES + 1 - len(head))
     except FileNotFoundError:
         raise ModelError(f"{path} does not exist", hint) from None
     except PermissionError:
         raise ModelError(f"{path} is not readable (permission denied)", "fix its permissions") from None
     except OSError as exc:
         raise ModelError(f"cannot read {path}: {exc.strerror or exc}", hint) from None
+    if len(data) > MAX_MODEL_BYTES:
+        raise ModelError(
+            f"{path} holds more than 2 GiB; a .tflite flatbuffer is at most 2 GiB",
+            "check that this is the model file you meant",
+        )
+    return data
 
 
 def _check_header(data: bytes, path: Path) -> None:
@@ -338,6 +360,8 @@ def _subgraph(sg: Any, opcodes: list, buffers: list, bounds: _Bounds, path: Path
     for i in range(bounds(sg.TensorsLength(), "tensor table")):
         t = sg.Tensors(i)
         shape = tuple(int(d) for d in t.ShapeAsNumpy()) if bounds(t.ShapeLength(), "shape") else ()
+        if any(d < 0 for d in shape):
+            raise ModelError(f"{path}: tensor {i} has a negative dimension {list(shape)}", "the file is corrupt")
         b = t.Buffer()
         if b >= len(buffers):
             raise ModelError(f"{path}: tensor {i} refers to missing buffer {b}", "the file is corrupt")

@@ -57,4 +57,4 @@ class Context:
 
 
 def fail(step: int, op: Operator, reason: str) -> ModelError:
-    return ModelError(f"operator {step} ({op.opcode}): {reason}; the AOT runtime cannot compile it", HINT)
+    return ModelError(f"the AOT runtime cannot compile operator {step} ({op.opcode}): {reason}", HINT)

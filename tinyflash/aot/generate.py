@@ -7,12 +7,13 @@ operator's precomputed parameters, a static arena with offsets from the memory p
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from ..errors import ModelError
 from ..model import ModelInfo
 from . import emit, kernels
-from .context import HINT, Context
+from .context import HINT, Context, fail
 from .ops import EMITTERS
 from .planner import plan_memory
 
@@ -47,17 +48,53 @@ def generate(model: ModelInfo, namespace: str = "model") -> AotResult:
         t = sg.tensors[i]
         if t.is_constant or t.dtype not in emit.RUNTIME_TYPES:
             raise ModelError(f"model input/output '{t.name}' ({t.dtype}) cannot be an AOT runtime tensor", HINT)
+    _validate(sg)
     plan = plan_memory(sg)
     ctx = Context(sg, plan)
     body: list[str] = []
     for step, op in enumerate(sg.operators):
-        lines = EMITTERS[op.opcode](ctx, step, op)
+        try:
+            lines = EMITTERS[op.opcode](ctx, step, op)
+        except (IndexError, ValueError, ZeroDivisionError, OverflowError) as exc:
+            # The emitters check what valid models can get wrong; a damaged file can break shapes in ways
+            # no converter produces. Either way the user gets the op and a clean error, never a traceback.
+            raise fail(step, op, f"its tensors' shapes or parameters are inconsistent ({exc})") from None
         ins = ", ".join(f"t{i}" for i in op.inputs if i >= 0)
         outs = ", ".join(f"t{i}" for i in op.outputs)
         body.append(f"  // {step}: {op.opcode} ({ins} -> {outs})")
         body.extend(f"  {line}" for line in lines)
     source = _render(model, ctx, body, namespace)
     return AotResult({SOURCE_NAME: source}, plan.arena_bytes, plan.lower_bound_bytes)
+
+
+#: Ops whose tensors are NHWC images: their emitters index four dimensions.
+_IMAGE_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D"})
+
+
+def _validate(sg) -> None:
+    """What every emitter relies on, checked once for the whole graph: each op writes something, tensors
+    are not empty, quantization scales are positive finite numbers, constants hold as many bytes as their
+    shape says, and image ops have four dimensions."""
+    for step, op in enumerate(sg.operators):
+        if not op.outputs or any(i < 0 for i in op.outputs):
+            raise fail(step, op, "it has no output tensor")
+        for i in (*op.inputs, *op.outputs):
+            if i < 0:
+                continue
+            t = sg.tensors[i]
+            if any(d == 0 for d in t.shape):
+                raise fail(step, op, f"tensor '{t.name}' has an empty dimension {list(t.shape)}")
+            if t.quant is not None and t.dtype != "float32":
+                bad = [s for s in t.quant.scales if not (math.isfinite(s) and s > 0)]
+                if bad:
+                    raise fail(step, op, f"tensor '{t.name}' has quantization scale {bad[0]} (must be > 0 and finite)")
+            held = len(t.data or b"")
+            if t.is_constant and t.dtype in emit.CTYPES and held != t.nbytes:
+                raise fail(step, op, f"constant '{t.name}' holds {held} bytes, its shape needs {t.nbytes}")
+        if op.opcode in _IMAGE_OPS:
+            image = [sg.tensors[i] for i in (op.inputs[:1] + op.outputs[:1]) if i >= 0]
+            if any(len(t.shape) != 4 for t in image):
+                raise fail(step, op, "its input and output must be 4-D (NHWC)")
 
 
 def _render(model: ModelInfo, ctx: Context, body: list[str], namespace: str) -> str:
