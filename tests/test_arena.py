@@ -19,15 +19,21 @@ def test_person_detect_bisection_is_reproducible(person_detect):
     assert probes < 40
 
 
-def test_estimate_adds_margin_and_caches(hello_float):
+def test_estimate_adds_margin_and_caches(hello_float, monkeypatch):
     m = load_model(hello_float)
     first = arena.estimate_arena(m)
     assert first.method == arena.METHOD_PROBED
     assert first.minimum_bytes == 1936
     assert first.bytes >= first.minimum_bytes + arena.MARGIN_MIN_BYTES
     assert first.bytes % 16 == 0
-    again = arena.estimate_arena(m)
-    assert again == first  # served from the cache, identical
+
+    def no_more_probes(*args, **kwargs):
+        raise AssertionError("the cache was not used: the runtime was probed again")
+
+    monkeypatch.setattr(arena, "_probe", no_more_probes)
+    assert arena.estimate_arena(m) == first  # served from the cache, identical
+    with pytest.raises(AssertionError, match="cache was not used"):  # and without the cache, it would have been
+        arena.estimate_arena(m, cache=False)
 
 
 @pytest.mark.parametrize("name", ["hello_world_float", "hello_world_int8", "micro_speech_quantized", "person_detect"])

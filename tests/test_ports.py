@@ -65,13 +65,14 @@ def test_explicit_port_that_does_not_exist(fake_usb):
         choose_port(get_board("esp32"), "/dev/ttyUSB9")
 
 
-def test_permission_denied_says_dialout():
-    """The real access check, run in a forked child as an unprivileged user (root could open anything)."""
+def _as_unprivileged(check) -> str:
+    """Run ``check(device)`` on a real file the caller may not open: in a forked child that drops to `nobody`
+    when we are root (root opens anything), or on a file with no permissions at all when we are not."""
     folder = Path(tempfile.mkdtemp(dir="/tmp"))  # parents traversable by everyone, like /dev
     folder.chmod(0o755)
     device = folder / "ttyACM0"
     device.write_text("")
-    device.chmod(0o600)
+    device.chmod(0o600 if os.geteuid() == 0 else 0o000)
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # child: drop privileges, check, report through the pipe, exit without cleanup
@@ -80,7 +81,7 @@ def test_permission_denied_says_dialout():
             if os.geteuid() == 0:
                 os.setgid(65534)
                 os.setuid(65534)
-            ports.check_access(str(device))
+            check(str(device))
         except PortError as exc:
             message = f"{exc.message} | {exc.hint}"
         finally:
@@ -91,11 +92,20 @@ def test_permission_denied_says_dialout():
     message = os.read(read_end, 4096).decode()
     os.close(read_end)
     shutil.rmtree(folder)
-    assert "no permission" in message and "dialout" in message, message
+    return message
 
 
-def test_permission_message_is_actionable():
-    assert "dialout" in ports.DIALOUT_HINT and "udev" in ports.DIALOUT_HINT
+def test_permission_denied_says_dialout():
+    message = _as_unprivileged(ports.check_access)
+    assert "no permission" in message and "dialout" in message and "udev" in message, message
+
+
+def test_opening_a_port_without_permission_says_dialout():
+    """The same advice when the open itself is refused (the monitor opens ports it did not check first)."""
+    from tinyflash.monitor import open_url
+
+    message = _as_unprivileged(lambda device: open_url(device, 115200))
+    assert "no permission to open" in message and "dialout" in message, message
 
 
 def test_monitor_waits_for_a_board_that_is_still_rebooting(fake_usb, monkeypatch, tmp_path):
