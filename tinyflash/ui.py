@@ -172,3 +172,47 @@ def render_build(r: Any, out: Console = console) -> None:
     if r.size:
         out.print(f"  flash  {bar(r.size.flash_used, r.size.flash_limit)}")
         out.print(f"  RAM    {bar(r.size.ram_used, r.size.ram_limit)}")
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def render_convert(r: Any, report: InspectReport) -> None:
+    """What was written, the check's numbers and warnings, then what `inspect` says and the next command."""
+    kind = "float32" if r.quantize == "none" else r.quantize
+    cal = f", calibrated on {r.calibration.samples:,} samples ({r.calibration.source})" if r.calibration else ""
+    console.print(f"[green]converted[/] {r.source} → [bold]{r.out}[/]: {kind}, {r.io} input/output{cal}")
+    c = r.check
+    console.print(
+        f"\n[bold]Check[/]: float model (TensorFlow) vs {kind} model ({c.runtime}, what the device computes), "
+        f"{c.samples:,} samples ({c.data})"
+    )
+    t = Table(show_edge=False, pad_edge=False)
+    for col in ("output", "MAE", "max abs", "RMSE", "cosine", "top-1", "range", "pinned"):
+        t.add_column(col, justify="left" if col in ("output", "range") else "right")
+    for o in c.outputs:
+        t.add_row(
+            o.name,
+            f"{o.mae:.4g}",
+            f"{o.max_abs_error:.4g}",
+            f"{o.rmse:.4g}",
+            f"{o.cosine:.5f}",
+            _share(o.top1_agreement),
+            "—" if o.range is None else f"[{o.range[0]:.4g}, {o.range[1]:.4g}]",
+            _share(o.saturation),
+        )
+    console.print(t)
+    for i in c.inputs:
+        if i.range is not None:
+            console.print(f"input {i.name}: range [{i.range[0]:.4g}, {i.range[1]:.4g}], "
+                          f"{_share(i.saturation)} of the check values outside")  # fmt: skip
+    for w in c.warnings:
+        console.print(f"[yellow]warning:[/] {w}", soft_wrap=True)
+    if c.ok:
+        console.print("[green]check passed[/]")
+    console.print()
+    render_inspect(report)
+    console.print(
+        f"\nnext: tinyflash build --board BOARD {r.out}   (no hardware: tinyflash run --board virtual-m4 {r.out})"
+    )
