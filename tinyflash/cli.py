@@ -339,9 +339,12 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _print_error(message: str, hint: str) -> None:
+    from rich.markup import escape
+
     from .ui import err_console
 
-    err_console.print(f"[red]error:[/] {message}" + (f" — {hint}" if hint else ""), soft_wrap=True)
+    # Escaped: messages quote user input and hints hold brackets (pip install 'tinyflash[tensorflow]').
+    err_console.print(f"[red]error:[/] {escape(message)}" + (f" — {escape(hint)}" if hint else ""), soft_wrap=True)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
 Every source goes through one path: a Keras file is exported to a temporary SavedModel first, so the model
 the converter sees and the float model the check runs are the same ``serving_default`` signature, with inputs
 and outputs matched by name (the converter may reorder a model's inputs; the ``.tflite`` signature says how).
+The converter gets that signature with the batch axis fixed to 1, as TFLM runs it: left free, a Flatten
+becomes SHAPE → STRIDED_SLICE → PACK → RESHAPE, three ops a microcontroller has no use for.
 
 Full-integer int8 is the default because it is what TFLM examples and CMSIS-NN kernels run. The converter
 silently keeps an op it cannot quantize in float (DEQUANTIZE → op → QUANTIZE); such a model is rejected here,
@@ -170,8 +172,8 @@ def _validate(source: Path, out: Path, options: ConvertOptions) -> None:
 class FloatModel:
     """The source model as one SavedModel signature: named inputs (batch axis free) and named outputs."""
 
-    saved_model: Path
-    signature_key: str
+    #: The loaded SavedModel: owns the variables ``function`` reads.
+    loaded: Any
     function: Any
     inputs: Mapping[str, tuple[tuple[int, ...], str]]
     outputs: tuple[str, ...]
@@ -223,7 +225,7 @@ def _float_model(tf: Any, source: Path, tmp: Path) -> FloatModel:
                 "give the model a fixed input shape (TFLM needs static shapes)",
             )
         inputs[name] = (tuple(dims[1:]), spec.dtype.name)
-    return FloatModel(saved, key, function, MappingProxyType(inputs), tuple(function.structured_outputs))
+    return FloatModel(loaded, function, MappingProxyType(inputs), tuple(function.structured_outputs))
 
 
 _SOURCE_HINT = "pass a .keras or .h5 file (model.save) or a SavedModel directory (model.export)"
@@ -295,7 +297,9 @@ def _npz_dataset(path: Path, m: FloatModel, limit: int | None) -> Dataset:
 
 
 def _convert_bytes(tf: Any, m: FloatModel, calibration: Dataset | None, options: ConvertOptions) -> bytes:
-    converter = tf.lite.TFLiteConverter.from_saved_model(str(m.saved_model), signature_keys=[m.signature_key])
+    specs = {name: tf.TensorSpec((1, *shape), dtype, name=name) for name, (shape, dtype) in m.inputs.items()}
+    batch_of_one = tf.function(lambda **feed: m.function(**feed)).get_concrete_function(**specs)
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([batch_of_one], m.loaded)
     if options.quantize == "int8":
         assert calibration is not None
 
@@ -427,7 +431,7 @@ def _check(model: ModelInfo, data: Dataset, reference: dict[str, np.ndarray], op
         if quant is not None:
             codes = raw if t.dtype == "int8" else np.clip(np.rint(real / quant.scale) + quant.zero_point, -128, 127)
         ref = reference[name].reshape(real.shape)
-        outputs.append(compare_output(name, ref, real, codes=codes, quant=quant, classifier=producer == "SOFTMAX"))
+        outputs.append(compare_output(name, ref, real, codes=codes, quant=quant, producer=producer))
     found = warnings_for(tuple(inputs), tuple(outputs))
     return CheckReport(data.source, data.samples, interpreter.name, tuple(inputs), tuple(outputs), found)
 
@@ -442,11 +446,13 @@ def _device_input(values: np.ndarray, t: Tensor) -> np.ndarray:
 
 
 def _tflm_reason(text: str) -> str:
+    """TFLM's log names the failing node on one line and the failed condition (after a source path) on another."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    for line in lines:
-        if "was not true" in line or "failed to prepare" in line or "not supported" in line.lower():
-            return line
-    return lines[-1] if lines else "it refused to allocate or invoke"
+    node = next((line for line in lines if line.startswith("Node ")), None)
+    condition = next((line.split(" ", 1)[-1] for line in lines if line.endswith("was not true.")), None)
+    if node and condition:
+        return f"{node}: {condition}"
+    return node or condition or (lines[-1] if lines else "it refused to allocate or invoke")
 
 
 class _Log:

@@ -10,8 +10,9 @@ threshold lives in this module, and README.md ("Converting a model") documents t
   - *input*: the share of check input values that quantize outside −128..127 with the input's scale and
     zero point, i.e. that the device clips before the model even runs (calibration did not cover them);
   - *output*: the share of int8 output values pinned at −128 or 127 while the float model's value lies beyond
-    that limit, i.e. clipped. Values at a limit that is the output's real bound (0 after ReLU, SOFTMAX's 0)
-    are not clipped and not counted.
+    that limit, i.e. clipped. Values at a limit that is the output's real bound (0 after a ReLU) are not
+    counted, and outputs of SOFTMAX, LOGISTIC and TANH have none: TFLite fixes their int8 range to the
+    function's own (a probability of 0.999 is stored as 255/256), so calibration cannot move it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ COSINE_MIN = 0.99
 TOP1_MIN = 0.95
 
 INT8_MIN, INT8_MAX = -128, 127
+#: Ops whose int8 output range the converter fixes to the function's range, whatever the calibration data.
+FIXED_RANGE_OPS = ("SOFTMAX", "LOGISTIC", "TANH")
+#: Ops whose outputs are compared by top-1 agreement.
+CLASSIFIER_OPS = ("SOFTMAX",)
 
 
 @dataclass(frozen=True)
@@ -110,16 +115,17 @@ def compare_output(
     *,
     codes: np.ndarray | None,
     quant: Quantization | None,
-    classifier: bool,
+    producer: str | None,
 ) -> OutputCheck:
-    """``reference``/``device``: real values, first axis = sample; ``codes``: the int8 values behind ``device``."""
+    """``reference``/``device``: real values, first axis = sample; ``codes``: the int8 values behind ``device``;
+    ``producer``: the op that computed the (int8) output."""
     diff = device.astype(np.float64) - reference.astype(np.float64)
     top1 = None
-    if classifier:
+    if producer in CLASSIFIER_OPS:
         n = len(reference)
         top1 = float(np.mean(reference.reshape(n, -1).argmax(1) == device.reshape(n, -1).argmax(1)))
     saturation = None
-    if codes is not None and quant is not None:
+    if codes is not None and quant is not None and producer not in FIXED_RANGE_OPS:
         saturation = output_saturation(codes, reference, quant)
     return OutputCheck(
         name=name,
