@@ -269,6 +269,9 @@ def test_bad_calibration_data_says_what_is_expected(two_input_savedmodel, sine_k
     np.savez(work / "wrong_shape.npz", np.zeros((4, 2), np.float32))
     with pytest.raises(TinyflashError, match=r"shape \(4, 2\); input input_layer needs \(N, 1\)"):
         convert(sine_keras, work / "x.tflite", ConvertOptions(calibration=work / "wrong_shape.npz"))
+    (work / "garbage.keras").write_bytes(b"not a zip")
+    with pytest.raises(ModelError, match="Keras cannot load .*garbage.keras"):
+        convert(work / "garbage.keras", work / "x.tflite", ConvertOptions(calibration_range=(0.0, 1.0)))
     with pytest.raises(TinyflashError, match="int8 quantization needs calibration data"):
         convert(sine_keras, work / "x.tflite", ConvertOptions())
     assert not (work / "x.tflite").exists()

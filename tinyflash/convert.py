@@ -32,7 +32,7 @@ import numpy as np
 
 from .convert_check import CheckReport, check_input, compare_output, quantize_codes, warnings_for
 from .errors import ModelError, TinyflashError, ToolError
-from .model import ModelInfo, Quantization, Tensor, parse_model
+from .model import ModelInfo, Operator, Quantization, Tensor, parse_model
 
 INSTALL_HINT = "pip install 'tinyflash[tensorflow]'"
 QUANTIZE_MODES = ("int8", "float16", "none")
@@ -199,7 +199,7 @@ def _float_model(tf: Any, source: Path, tmp: Path) -> FloatModel:
         try:
             keras_model = tf.keras.models.load_model(str(source), compile=False)
         except Exception as exc:  # Keras raises many types for an unreadable or unsafe file; all mean the same
-            raise ModelError(f"Keras cannot load {source}: {_first_line(exc)}", _SOURCE_HINT) from None
+            raise ModelError(f"Keras cannot load {source}: {_first_line(exc)}", _SOURCE_HINT) from exc
         saved = tmp / "saved_model"
         keras_model.export(str(saved), format="tf_saved_model", verbose=False)
     else:
@@ -207,7 +207,7 @@ def _float_model(tf: Any, source: Path, tmp: Path) -> FloatModel:
     try:
         loaded = tf.saved_model.load(str(saved))
     except Exception as exc:  # a damaged SavedModel fails in TensorFlow's internals with many exception types
-        raise ModelError(f"TensorFlow cannot load {source}: {_first_line(exc)}", _SOURCE_HINT) from None
+        raise ModelError(f"TensorFlow cannot load {source}: {_first_line(exc)}", _SOURCE_HINT) from exc
     signatures = dict(loaded.signatures)
     key = "serving_default" if "serving_default" in signatures or len(signatures) != 1 else next(iter(signatures))
     if key not in signatures:
@@ -321,7 +321,7 @@ def _convert_bytes(tf: Any, m: FloatModel, calibration: Dataset | None, options:
             warnings.simplefilter("ignore")
             return bytes(converter.convert())
     except Exception as exc:  # ConverterError and friends: the converter's own first line says what failed
-        raise ModelError(f"the TFLite converter failed: {_first_line(exc)}", "see --debug for the details") from None
+        raise ModelError(f"the TFLite converter failed: {_first_line(exc)}", "rerun with --debug for its log") from exc
 
 
 def _reject_float_ops(model: ModelInfo) -> None:
@@ -362,34 +362,34 @@ def signature_positions(model: ModelInfo) -> tuple[dict[str, int], dict[str, int
     return inputs, outputs
 
 
-def _producer(model: ModelInfo, tensor: int) -> str | None:
+def _producer(model: ModelInfo, tensor: int) -> Operator | None:
+    return next((op for op in model.main.operators if tensor in op.outputs), None)
+
+
+# With --io float the model starts with QUANTIZE and ends with DEQUANTIZE: the quantization that decides
+# saturation, and the op that computed an output, are on the int8 side of them.
+
+
+def _int8_input(model: ModelInfo, t: Tensor) -> Tensor | None:
+    if t.dtype == "int8":
+        return t
+    tensors = model.main.tensors
     for op in model.main.operators:
-        if tensor in op.outputs:
-            return op.opcode
+        if op.opcode == "QUANTIZE" and op.inputs[0] == t.index and tensors[op.outputs[0]].dtype == "int8":
+            return tensors[op.outputs[0]]
     return None
 
 
-def _device_quant(model: ModelInfo, t: Tensor, *, is_input: bool) -> tuple[Tensor | None, str | None]:
-    """The int8 tensor behind a model input or output, and the op that produced the output.
-
-    With --io float the model starts with QUANTIZE and ends with DEQUANTIZE; the quantization that decides
-    saturation is the int8 tensor on the other side of them."""
-    ops = model.main.operators
-    tensors = model.main.tensors
-    if is_input:
-        if t.dtype == "int8":
-            return t, None
-        for op in ops:
-            if op.opcode == "QUANTIZE" and op.inputs[0] == t.index and tensors[op.outputs[0]].dtype == "int8":
-                return tensors[op.outputs[0]], None
-        return None, None
-    producer = next((op for op in ops if t.index in op.outputs), None)
-    if t.dtype == "int8":
-        return t, producer.opcode if producer else None
-    if producer is not None and producer.opcode == "DEQUANTIZE" and tensors[producer.inputs[0]].dtype == "int8":
-        inner = tensors[producer.inputs[0]]
-        return inner, _producer(model, inner.index)
-    return None, producer.opcode if producer else None
+def _int8_output(model: ModelInfo, t: Tensor) -> tuple[Tensor | None, str | None]:
+    """The int8 tensor behind an output, and the op that computed it."""
+    producer = _producer(model, t.index)
+    if t.dtype == "int8" or producer is None:
+        return (t if t.dtype == "int8" else None), producer.opcode if producer else None
+    inner = model.main.tensors[producer.inputs[0]]
+    if producer.opcode == "DEQUANTIZE" and inner.dtype == "int8":
+        computed = _producer(model, inner.index)
+        return inner, computed.opcode if computed else None
+    return None, producer.opcode
 
 
 def _per_tensor(t: Tensor | None) -> Quantization | None:
@@ -414,18 +414,21 @@ def _check(model: ModelInfo, data: Dataset, reference: dict[str, np.ndarray], op
                     raw_outputs[name].append(results[pos].reshape(model.outputs[pos].shape))
     except RuntimeError:
         why = _tflm_reason(tflm_log.text)
-        hint = "use --quantize int8, or none for float32" if options.quantize == "float16" else "see --debug"
+        hint = (
+            "TFLM has no float16 kernels: use --quantize int8, or none for float32"
+            if options.quantize == "float16"
+            else "TFLM must run every op of the model: replace the layer it names"
+        )
         raise ModelError(f"the TFLM reference runtime cannot run the converted model ({why})", hint) from None
     inputs = []
     for name, pos in in_pos.items():
-        device, _ = _device_quant(model, model.inputs[pos], is_input=True)
-        inputs.append(check_input(name, data.arrays[name], _per_tensor(device)))
+        inputs.append(check_input(name, data.arrays[name], _per_tensor(_int8_input(model, model.inputs[pos]))))
     outputs = []
     for name, pos in out_pos.items():
         t = model.outputs[pos]
         raw = np.stack(raw_outputs[name])
         real = dequantize(raw, t)
-        device, producer = _device_quant(model, t, is_input=False)
+        device, producer = _int8_output(model, t)
         quant = _per_tensor(device)
         codes = None
         if quant is not None:
