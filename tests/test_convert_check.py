@@ -13,10 +13,10 @@ from tinyflash.convert_check import (
     input_saturation,
     int8_range,
     output_saturation,
-    quantize_codes,
     warnings_for,
 )
 from tinyflash.model import Quantization
+from tinyflash.reference import quantize_codes
 
 Q = Quantization(scales=(0.5,), zero_points=(-28,))  # holds -50.0 .. 77.5
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .convert_check import CheckReport, check_input, compare_output, quantize_codes, warnings_for
+from .convert_check import CheckReport, check_input, compare_output, warnings_for
 from .errors import ModelError, TinyflashError, ToolError
 from .model import ModelInfo, Operator, Quantization, Tensor, parse_model
 
@@ -217,7 +217,8 @@ def _float_model(tf: Any, source: Path, tmp: Path) -> FloatModel:
         )
     function = signatures[key]
     inputs = {}
-    for name, spec in function.structured_input_signature[1].items():
+    # Sorted: the order a SavedModel lists its inputs in varies between loads; the .tflite signature's is sorted.
+    for name, spec in sorted(function.structured_input_signature[1].items()):
         dims = spec.shape.as_list()
         if any(d is None for d in dims[1:]):
             raise ModelError(
@@ -397,7 +398,7 @@ def _per_tensor(t: Tensor | None) -> Quantization | None:
 
 
 def _check(model: ModelInfo, data: Dataset, reference: dict[str, np.ndarray], options: ConvertOptions) -> CheckReport:
-    from .reference import Interpreter, dequantize
+    from .reference import Interpreter, dequantize, quantize_array
 
     in_pos, out_pos = signature_positions(model)
     try:
@@ -408,7 +409,7 @@ def _check(model: ModelInfo, data: Dataset, reference: dict[str, np.ndarray], op
                 feed = [np.empty(0)] * len(in_pos)
                 for name, pos in in_pos.items():
                     t = model.inputs[pos]
-                    feed[pos] = _device_input(data.arrays[name][i], t)
+                    feed[pos] = quantize_array(data.arrays[name][i].reshape(t.shape), t)
                 results = interpreter.run(feed)
                 for name, pos in out_pos.items():
                     raw_outputs[name].append(results[pos].reshape(model.outputs[pos].shape))
@@ -437,15 +438,6 @@ def _check(model: ModelInfo, data: Dataset, reference: dict[str, np.ndarray], op
         outputs.append(compare_output(name, ref, real, codes=codes, quant=quant, producer=producer))
     found = warnings_for(tuple(inputs), tuple(outputs))
     return CheckReport(data.source, data.samples, interpreter.name, tuple(inputs), tuple(outputs), found)
-
-
-def _device_input(values: np.ndarray, t: Tensor) -> np.ndarray:
-    """One sample as the device receives it: quantized the way tensor_io.h does (round half away, clipped)."""
-    values = values.reshape(t.shape)
-    if t.dtype in _FLOAT_TYPES or t.quant is None:
-        return values.astype(np.float32)
-    info = np.iinfo(np.dtype(t.dtype))
-    return np.clip(quantize_codes(values, t.quant), info.min, info.max).astype(t.dtype)
 
 
 def _tflm_reason(text: str) -> str:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .model import Quantization
+from .reference import quantize_codes
 
 #: Share of input values allowed outside the int8 input range before the check warns.
 INPUT_SATURATION_MAX = 0.01
@@ -78,13 +79,6 @@ class CheckReport:
 def int8_range(q: Quantization) -> tuple[float, float]:
     """The real values an int8 tensor with this (per-tensor) quantization can hold."""
     return q.scale * (INT8_MIN - q.zero_point), q.scale * (INT8_MAX - q.zero_point)
-
-
-def quantize_codes(values: np.ndarray, q: Quantization) -> np.ndarray:
-    """Integer codes before clipping, computed as tensor_io.h and TFLM's QUANTIZE do: the float32 quotient
-    rounded half away from zero, plus the zero point."""
-    scaled = (values.astype(np.float32) / np.float32(q.scale)).astype(np.float64)
-    return np.sign(scaled) * np.floor(np.abs(scaled) + 0.5) + q.zero_point
 
 
 def input_saturation(values: np.ndarray, q: Quantization) -> float:
