@@ -121,7 +121,9 @@ def convert(source: Path, out: Path, options: ConvertOptions) -> ConvertResult:
             _reject_float_ops(model)
         reference = float_model.run(check_data)
     check = _check(model, check_data, reference, options)
-    out.write_bytes(data)
+    partial = out.with_name(out.name + ".partial")
+    partial.write_bytes(data)
+    partial.replace(out)  # an interrupted write never leaves half a model under the name a build would use
     return ConvertResult(source, out, model, options.quantize, options.io_type, calibration, check)
 
 
