@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything tinyflash needs on Debian/Ubuntu, idempotently: the ARM toolchain and QEMU (for the
-# virtual boards), a virtual environment in .venv, and tinyflash itself with its test dependencies.
+# virtual boards), a virtual environment in .venv, and tinyflash itself with its test dependencies and the
+# tensorflow extra (`tinyflash convert` and its tests need it; ≈1.6 GB, the rest of tinyflash never imports it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,5 +25,5 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[dev]'
+.venv/bin/python -m pip install -q -e '.[dev,tensorflow]'
 echo "setup: ready ($(.venv/bin/tinyflash --version))"

@@ -282,6 +282,52 @@ def run(
 
 
 @app.command()
+def convert(
+    model: Annotated[
+        Path, typer.Argument(help="A Keras model (.keras, .h5) or a SavedModel directory.", show_default=False)
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The .tflite file to write.", show_default=False)],
+    quantize: Annotated[str, typer.Option("--quantize", help="int8 (full integer), float16 or none.")] = "int8",
+    calibration: Annotated[
+        Path | None,
+        typer.Option("--calibration", help="Representative inputs: .npz, an array per input (axis 0 = sample)."),
+    ] = None,
+    calibration_range: Annotated[
+        str | None, typer.Option("--calibration-range", help="One-input models: calibrate on LO:HI (see README).")
+    ] = None,
+    samples: Annotated[
+        int, typer.Option("--samples", help="Samples drawn from the range / most used from a file.")
+    ] = 500,
+    io: Annotated[str | None, typer.Option("--io", help="Input/output type of an int8 model: int8 or float.")] = None,
+    check: Annotated[
+        Path | None,
+        typer.Option("--check", help="Held-out inputs (.npz) for the check. Default: the calibration data."),
+    ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when the check warns.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Convert a trained Keras/SavedModel model to a device-ready .tflite (int8) and check it against the float one."""
+    from .convert import ConvertOptions, parse_range, result_json
+    from .convert import convert as run_convert
+    from .report import inspect_model, report_json
+    from .ui import render_convert, status
+
+    value_range = parse_range(calibration_range) if calibration_range is not None else None
+    options = ConvertOptions(quantize, io, calibration, value_range, samples, check)
+    with status(enabled=not as_json) as show:
+        show(f"converting {model.name}")
+        result = run_convert(model, out, options)
+        report = inspect_model(result.model)
+    if as_json:
+        typer.echo(json.dumps({**result_json(result), "inspect": report_json(report)}, indent=2))
+    else:
+        render_convert(result, report)
+    if strict and not result.check.ok:
+        raise CheckFailed(f"the check found {len(result.check.warnings)} problem(s) ({out} was written)",
+                          "see the warnings above; --strict makes them fail")  # fmt: skip
+
+
+@app.command()
 def boards(as_json: JsonOpt = False) -> None:
     """List the supported boards, real and virtual."""
     from .boards import all_boards

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import ToolError
-from .model import ModelInfo, Tensor
+from .model import ModelInfo, Quantization, Tensor
 
 _DTYPES = {"float32": np.float32, "int8": np.int8, "uint8": np.uint8, "int16": np.int16, "int32": np.int32}
 ARENA_FOR_REFERENCE = 64 * 1024 * 1024
@@ -65,22 +65,29 @@ def _litert(model: ModelInfo):
 
 def quantize(value: float, t: Tensor) -> np.ndarray:
     """A real value as the tensor stores it, the way the firmware's tensor_io.h does it."""
+    return quantize_array(np.full(t.shape, np.float32(value), dtype=np.float32), t)
+
+
+def quantize_array(values: np.ndarray, t: Tensor) -> np.ndarray:
+    """Real values as the tensor stores them: :func:`quantize_codes`, clipped to the tensor's type."""
+    if t.dtype == "float32" or t.quant is None:
+        return values.astype(np.float32)
     dtype = _DTYPES[t.dtype]
-    if t.dtype == "float32":
-        return np.full(t.shape, np.float32(value), dtype=np.float32)
-    q = _round_half_away(np.float32(value) / np.float32(t.quant.scale)) + t.quant.zero_point
     info = np.iinfo(dtype)
-    return np.full(t.shape, min(max(q, info.min), info.max), dtype=dtype)
+    return np.clip(quantize_codes(values, t.quant), info.min, info.max).astype(dtype)
+
+
+def quantize_codes(values: np.ndarray, q: Quantization) -> np.ndarray:
+    """Integer codes before clipping, as tensor_io.h and TFLM's QUANTIZE compute them: the float32 quotient
+    rounded half away from zero, plus the zero point."""
+    scaled = (np.asarray(values, dtype=np.float32) / np.float32(q.scale)).astype(np.float64)
+    return np.sign(scaled) * np.floor(np.abs(scaled) + 0.5) + q.zero_point
 
 
 def dequantize(raw: np.ndarray, t: Tensor) -> np.ndarray:
     if t.dtype == "float32" or t.quant is None:
         return raw.astype(np.float32)
     return ((raw.astype(np.float32) - np.float32(t.quant.zero_point)) * np.float32(t.quant.scale)).astype(np.float32)
-
-
-def _round_half_away(x: np.floating) -> int:
-    return math.floor(abs(float(x)) + 0.5) * (1 if x >= 0 else -1)
 
 
 def format_fixed(value: float, decimals: int = 6) -> str:

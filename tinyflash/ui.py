@@ -203,3 +203,48 @@ def print_error(message: str, hint: str) -> None:
 
 def print_note(message: str) -> None:
     err_console.print(f"[yellow]note:[/] {esc(message)}", soft_wrap=True)
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def render_convert(r: Any, report: InspectReport) -> None:
+    """What was written, the check's numbers and warnings, then what `inspect` says and the next command."""
+    kind = "float32" if r.quantize == "none" else r.quantize
+    cal = f", calibrated on {r.calibration.samples:,} samples ({r.calibration.source})" if r.calibration else ""
+    console.print(f"[green]converted[/] {esc(r.source)} → [bold]{esc(r.out)}[/]: {kind}, {r.io} input/output{esc(cal)}")
+    c = r.check
+    console.print(
+        f"\n[bold]Check[/]: float model (TensorFlow) vs {kind} model ({c.runtime}, what the device computes), "
+        f"{c.samples:,} samples ({c.data})"
+    )
+    t = Table(show_edge=False, pad_edge=False)
+    for col in ("output", "MAE", "max abs", "RMSE", "cosine", "top-1", "range", "pinned"):
+        t.add_column(col, justify="left" if col in ("output", "range") else "right")
+    for o in c.outputs:
+        t.add_row(
+            esc(o.name),
+            f"{o.mae:.4g}",
+            f"{o.max_abs_error:.4g}",
+            f"{o.rmse:.4g}",
+            f"{o.cosine:.5f}",
+            _share(o.top1_agreement),
+            "—" if o.range is None else esc(f"[{o.range[0]:.4g}, {o.range[1]:.4g}]"),
+            _share(o.saturation),
+        )
+    console.print(t)
+    for i in c.inputs:
+        if i.range is not None:
+            console.print(f"input {esc(i.name)}: range {esc(f'[{i.range[0]:.4g}, {i.range[1]:.4g}]')}, "
+                          f"{_share(i.saturation)} of the check values outside")  # fmt: skip
+    for w in c.warnings:
+        console.print(f"[yellow]warning:[/] {esc(w)}")
+    if c.ok:
+        console.print("[green]check passed[/]")
+    console.print()
+    render_inspect(report)
+    console.print(
+        f"\nnext: tinyflash build --board BOARD {esc(r.out)}   "
+        f"(no hardware: tinyflash run --board virtual-m4 {esc(r.out)})"
+    )
