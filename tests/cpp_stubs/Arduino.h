@@ -28,6 +28,8 @@ class HardwareSerial {
  public:
   void begin(unsigned long baud);
   size_t write(const uint8_t* data, size_t length);
+  int available();
+  int read();
   size_t print(const char* text);
   size_t println(int value);
   void flush();

@@ -11,6 +11,7 @@
 #define UART0_CTRL (*(volatile uint32_t*)0x40004008u)
 #define UART0_BAUDDIV (*(volatile uint32_t*)0x40004010u)
 #define UART_STATE_TX_FULL 0x1u
+#define UART_STATE_RX_FULL 0x2u
 #define UART_CTRL_TX_RX_ENABLE 0x3u
 
 #define SYST_CSR (*(volatile uint32_t*)0xE000E010u)
@@ -41,6 +42,15 @@ void board_write(const char* data, size_t length) {
     }
     UART0_DATA = (uint8_t)data[i];
   }
+}
+
+/* QEMU holds incoming bytes back until the guest has read the one in DATA, so none is ever dropped. */
+size_t board_read(uint8_t* data, size_t capacity) {
+  size_t count = 0;
+  while (count < capacity && (UART0_STATE & UART_STATE_RX_FULL)) {
+    data[count++] = (uint8_t)UART0_DATA;
+  }
+  return count;
 }
 
 /* Virtual time: under QEMU's -icount shift=0 every instruction takes 1 ns, so an interval in microseconds is

@@ -1,8 +1,10 @@
-/* tinyflash_board.h for the native board: the program's stdout is its serial port. */
+/* tinyflash_board.h for the native board: the program's stdin and stdout are its serial port. */
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tinyflash_board.h"
 
@@ -14,6 +16,15 @@ void board_init(void) {}
 void board_write(const char* data, size_t length) {
   fwrite(data, 1, length, stdout);
   fflush(stdout); /* a reader on the other end of a pipe sees each line as it is written */
+}
+
+size_t board_read(uint8_t* data, size_t capacity) {
+  struct pollfd input = {STDIN_FILENO, POLLIN, 0};
+  if (capacity == 0 || poll(&input, 1, 0) <= 0 || !(input.revents & POLLIN)) {
+    return 0;
+  }
+  const ssize_t count = read(STDIN_FILENO, data, capacity);
+  return count > 0 ? (size_t)count : 0;
 }
 
 uint32_t board_micros(void) {

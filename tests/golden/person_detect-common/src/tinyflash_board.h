@@ -1,4 +1,4 @@
-// What the apps need from a board: a serial port, a microsecond clock and a way to stop.
+// What the apps need from a board: a serial port (both ways), a microsecond clock and a way to stop.
 // Each platform implements it once (Arduino, ESP-IDF, the virtual boards).
 #ifndef TINYFLASH_BOARD_H_
 #define TINYFLASH_BOARD_H_
@@ -12,6 +12,9 @@ extern "C" {
 
 void board_init(void);
 void board_write(const char* data, size_t length);
+// Copies up to `capacity` bytes that have arrived on the serial port into `data`, without waiting;
+// returns how many (0 when nothing is there).
+size_t board_read(uint8_t* data, size_t capacity);
 uint32_t board_micros(void);
 // Ends the program with an exit code where that means something (emulators, the
 // host); a real board reports the code over serial and halts.

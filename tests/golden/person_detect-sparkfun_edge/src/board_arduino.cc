@@ -1,4 +1,4 @@
-// tinyflash_board.h on the Arduino API: Serial for output, micros() for time.
+// tinyflash_board.h on the Arduino API: Serial both ways, micros() for time.
 #include <Arduino.h>
 
 #include "tinyflash_board.h"
@@ -16,6 +16,14 @@ void board_init(void) {
 
 void board_write(const char* data, size_t length) {
   Serial.write(reinterpret_cast<const uint8_t*>(data), length);
+}
+
+size_t board_read(uint8_t* data, size_t capacity) {
+  size_t count = 0;
+  while (count < capacity && Serial.available() > 0) {
+    data[count++] = static_cast<uint8_t>(Serial.read());
+  }
+  return count;
 }
 
 uint32_t board_micros(void) { return micros(); }
