@@ -264,3 +264,22 @@ def _holder(fd: int) -> Holder | None:
         return Holder(int(data["pid"]), str(data["command"])[:200], float(data["since"]))
     except (ValueError, KeyError, TypeError, OSError):
         return None
+
+
+def check_writable(option: str, path: Path) -> None:
+    """Fail before a long run, not after it: a log, plot or report that cannot be written would be lost at the end.
+
+    Tried for real (create, then remove): permission bits say nothing to root, and /proc or a read-only
+    mount refuse whatever they say. Folders that do not exist yet are made, as writing would make them.
+    """
+    if path.is_dir():
+        raise StateError(f"{option} {path} is a folder", f"pass a file name for {option}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            os.close(os.open(path, os.O_WRONLY | os.O_APPEND))
+        else:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            path.unlink()
+    except OSError as exc:
+        raise StateError(f"{option} {path} cannot be written: {exc.strerror}", "choose another path") from None

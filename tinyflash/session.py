@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import sys
 from contextlib import nullcontext
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import CheckFailed, DeviceError, Interrupted, OutputClosed, TinyflashError
+from .files import check_writable
 from .monitor import Line, MonitorOptions, MonitorResult, open_url, read_lines
 from .plot import Series, render_text, write_png
 
@@ -52,30 +52,11 @@ class MonitorRequest:
             raise TinyflashError(f"--baud {self.baud} is not a baud rate", "pass e.g. --baud 115200, or leave it out")
         for option, path in (("--plot-png", self.plot_png), ("--log", self.log)):
             if path is not None:
-                _check_writable(option, path)
+                check_writable(option, path)
         return pattern
 
 
 MAX_BAUD = 20_000_000
-
-
-def _check_writable(option: str, path: Path) -> None:
-    """Fail before monitoring, not after it (a plot or log that cannot be written would be lost at the end).
-
-    Tried for real (create, then remove): permission bits say nothing to root, and /proc or a read-only
-    mount refuse whatever they say. Folders that do not exist yet are made, as writing would make them.
-    """
-    if path.is_dir():
-        raise TinyflashError(f"{option} {path} is a folder", f"pass a file name for {option}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.exists():
-            os.close(os.open(path, os.O_WRONLY | os.O_APPEND))
-        else:
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-            path.unlink()
-    except OSError as exc:
-        raise TinyflashError(f"{option} {path} cannot be written: {exc.strerror}", "choose another path") from None
 
 
 def run_monitor(req: MonitorRequest) -> MonitorResult:
