@@ -59,6 +59,8 @@ class ProjectPlan:
     arena_bytes: int
     files: dict[str, str] = field(repr=False)
     warnings: tuple[str, ...] = ()
+    #: The validate app's firmware identity (what the board reports in the handshake), else 0.
+    build_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -84,8 +86,6 @@ def choose_app(model: ModelInfo, app: str) -> str:
             f"{len(model.inputs)} input(s) of shape {[list(t.shape) for t in model.inputs]}",
             "use --app inference",
         )
-    if app == "validate":
-        raise TinyflashError("the validate app is not available yet", "use --app inference")
     return app
 
 
@@ -123,7 +123,9 @@ def render_project(model: ModelInfo, board: Board, options: BuildOptions, arena:
     add("platformio.ini", "platformio.ini.j2")
     for name in ("model_runtime.h", "tensor_io.h", "serial_line.h", "serial_line.cc", "main_functions.h"):
         add(f"src/{name}", f"common/{name}")
-    add("src/main_functions.cc", f"apps/{app}.cc.j2")
+    if app == "validate":
+        add("src/validate_link.h", "common/validate_link.h")
+        add("src/validate_link.cc", "common/validate_link.cc")
     if app == "inference":
         add("src/sample_inputs.h", "apps/sample_inputs.h.j2")
         add("src/sample_inputs.cc", "apps/sample_inputs.cc.j2")
@@ -151,8 +153,12 @@ def render_project(model: ModelInfo, board: Board, options: BuildOptions, arena:
         add("sdkconfig.defaults", "platforms/espidf/sdkconfig.defaults.j2")
         if options.tflm_dir is None and runtime == "tflm":
             add("src/idf_component.yml", "platforms/espidf/idf_component.yml.j2")
+    # The app last: the validate app reports a build id derived from everything else.
+    if app == "validate":
+        ctx.update(_validate_context(model, runtime, out, env))
+    add("src/main_functions.cc", f"apps/{app}.cc.j2")
     return ProjectPlan(app=app, runtime=runtime, arena=arena, arena_bytes=arena_bytes, files=out,
-                       warnings=tuple(warnings))  # fmt: skip
+                       warnings=tuple(warnings), build_id=ctx.get("build_id_value", 0))  # fmt: skip
 
 
 def _check_io(model: ModelInfo, board: Board) -> None:
@@ -197,6 +203,29 @@ def _check_arena(requested: int | None, runtime: str, arena: ArenaEstimate, aot_
             f"({arena.method}); AllocateTensors() may fail on the board (it prints the size it needs)"
         ]
     return []
+
+
+def build_id(files: dict[str, str], app_source: str) -> int:
+    """A 32-bit identity of a firmware: every generated file but the app's, and the app's template. A board
+    answering the handshake with the same id runs exactly what this build would flash."""
+    h = hashlib.sha256(app_source.encode())
+    for rel in sorted(files):
+        h.update(f"{rel}\0{files[rel]}\0".encode())
+    return int.from_bytes(h.digest()[:4], "little")
+
+
+def _validate_context(model: ModelInfo, runtime: str, files: dict[str, str], env: jinja2.Environment) -> dict:
+    source, _, _ = env.loader.get_source(env, "apps/validate.cc.j2")  # type: ignore[union-attr]
+    shapes = [list(t.shape) for t in (*model.inputs, *model.outputs)]
+    identity = build_id(files, source)
+    return {
+        "sha_prefix_bytes": ", ".join(f"0x{b:02X}" for b in bytes.fromhex(model.sha256[:16])),
+        "build_id": f"0x{identity:08X}u",
+        "build_id_value": identity,
+        "runtime_code": 1 if runtime == "aot" else 0,
+        "io_shapes": shapes,
+        "max_rank": max(1, *(len(shape) for shape in shapes)),
+    }
 
 
 def _environment() -> jinja2.Environment:
