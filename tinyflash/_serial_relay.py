@@ -20,6 +20,7 @@ def main() -> int:
     server.bind(("127.0.0.1", port))
     server.listen(1)
     client, _ = server.accept()
+    client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # small replies go out at once
     proc = subprocess.Popen([program], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     assert proc.stdin is not None and proc.stdout is not None
     out_fd, in_fd = proc.stdout.fileno(), proc.stdin.fileno()
@@ -35,6 +36,7 @@ def main() -> int:
         selector.unregister(client)
         client.close()
         new, _ = server.accept()
+        new.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         selector.register(new, selectors.EVENT_READ)
         return new
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -66,7 +67,14 @@ def build(
     compile: bool = True,
     force: bool = False,
     progress: Callable[[str], None] | None = None,
+    remember: bool = True,
+    timeout: float = PIO_TIMEOUT_S,
 ) -> BuildResult:
+    """Render the project for ``model_path`` on ``board_name`` and compile it (unless ``compile`` is false).
+
+    ``remember`` records it as this directory's latest build (what `flash` and `monitor` use by default);
+    `tinyflash test` builds its own project and leaves that alone.
+    """
     board = get_board(board_name)
     model = load_model(model_path)
     arena = estimate_arena(model, progress=progress)
@@ -84,16 +92,19 @@ def build(
     make_project_dir(project)
     with files.project_lock(project, "tinyflash build"):
         written = write_project(project, plan.files, force=force, info=info)
-        remember_latest(project)
+        if remember:
+            remember_latest(project)
         if not compile:
             return BuildResult(project, board, plan, written, compiled=False)
         if progress:
             progress(f"compiling for {board.name} with PlatformIO")
-        firmware, size, log, seconds = compile_project(project, board)
+        firmware, size, log, seconds = compile_project(project, board, timeout)
     return BuildResult(project, board, plan, written, True, firmware, size, log, seconds)
 
 
-def compile_project(project: Path, board: Board) -> tuple[Path | None, Size | None, Path, float]:
+def compile_project(
+    project: Path, board: Board, timeout: float = PIO_TIMEOUT_S
+) -> tuple[Path | None, Size | None, Path, float]:
     """Run `pio run` on a rendered project; raise with the first compiler errors when it fails.
 
     Like make, skip the run when nothing PlatformIO reads has changed since the last successful build
@@ -108,7 +119,7 @@ def compile_project(project: Path, board: Board) -> tuple[Path | None, Size | No
         return cached[0], cached[1], log, 0.0
     if board.is_virtual:
         platformio.ensure_offline_packages(arm=board.runner == "qemu")
-    result = platformio.run_pio(["run"], project_dir=project, log_path=log, timeout=PIO_TIMEOUT_S)
+    result = platformio.run_pio(["run"], project_dir=project, log_path=log, timeout=timeout)
     if result.returncode != 0:
         if files.read_file(project, BUILD_STAMP) is not None:
             files.remove_file(project, BUILD_STAMP)
@@ -121,13 +132,16 @@ def compile_project(project: Path, board: Board) -> tuple[Path | None, Size | No
 
 
 BUILD_STAMP = ".tinyflash/build.json"
+ENV_BUILD_FLAGS = ("PLATFORMIO_BUILD_FLAGS", "PLATFORMIO_BUILD_SRC_FLAGS", "PLATFORMIO_SRC_BUILD_FLAGS")
 
 
 def _inputs_fingerprint(project: Path) -> str:
-    """Paths, sizes and mtimes of everything `pio run` compiles, plus the tools' identity."""
+    """Paths, sizes and mtimes of everything `pio run` compiles, plus the tools' identity and the build flags
+    PlatformIO takes from the environment (they change the firmware as much as a source file does)."""
     from . import platformio
 
-    h = hashlib.sha256(f"{__version__}|{platformio.core_dir()}".encode())
+    flags = "|".join(os.environ.get(name, "") for name in ENV_BUILD_FLAGS)
+    h = hashlib.sha256(f"{__version__}|{platformio.core_dir()}|{flags}".encode())
     files = [project / "platformio.ini"]
     for folder in ("src", "include", "lib"):
         if (project / folder).is_dir():

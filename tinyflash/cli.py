@@ -327,6 +327,50 @@ def convert(
                           "see the warnings above; --strict makes them fail")  # fmt: skip
 
 
+@app.command("test")
+def test_command(
+    model: ModelArg,
+    board: BoardReq,
+    port: PortOpt = None,
+    runtime: RuntimeOpt = "auto",
+    vectors: Annotated[
+        Path | None, typer.Option("--vectors", help="Inputs (.npz, an array per input, axis 0 = vector).")
+    ] = None,
+    random: Annotated[int | None, typer.Option("--random", help="Test N random vectors (default 100).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for --random.")] = 0,
+    tolerance: Annotated[
+        str | None, typer.Option("--tolerance", help="exact (default), lsb:K, abs:X or rel:X.")
+    ] = None,
+    metric: Annotated[
+        list[str] | None, typer.Option("--metric", help="Also require NAME:THRESHOLD (cosine, top1, rmse, mae).")
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="Stop after this many seconds; reports are still written.")
+    ] = None,
+    junit: Annotated[Path | None, typer.Option("--junit", help="Write a JUnit XML report here.")] = None,
+    json_report: Annotated[Path | None, typer.Option("--json", help="Write the full report as JSON here.")] = None,
+    log: Annotated[Path | None, typer.Option("--log", help="Log every byte exchanged, timestamped, here.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Project folder. Default: ./tinyflash-build/BOARD-test.")
+    ] = None,
+    tflm_dir: TflmDirOpt = None,
+) -> None:
+    """Prove on the board, vector by vector, that it computes what the model computes."""
+    from .testing.run import TestRequest, run_test
+    from .ui import render_test, status
+
+    _build_options("validate", runtime, "auto", tflm_dir)  # the same checks as build
+    request = TestRequest(model, board, port, runtime, vectors, random, seed, tolerance, tuple(metric or ()),
+                          timeout, junit, json_report, log, out, tflm_dir)  # fmt: skip
+    with status() as show:
+        report = run_test(request, progress=show)
+    render_test(report)
+    if report.exit_code:
+        error = TinyflashError(report.message, report.hint)
+        error.exit_code = report.exit_code
+        raise error
+
+
 @app.command()
 def boards(as_json: JsonOpt = False) -> None:
     """List the supported boards, real and virtual."""

@@ -11,6 +11,7 @@ import contextlib
 import re
 import select
 import signal
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -250,6 +251,12 @@ class _LosslessSocket(protocol_socket.Serial):
     """
 
     _eof = False
+
+    def open(self) -> None:
+        super().open()
+        # Requests and replies are small: without this, Nagle's algorithm and delayed ACKs hold each one
+        # back ~40 ms, which turns a validate round trip into a crawl.
+        self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def reset_input_buffer(self) -> None:
         pass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -248,3 +249,62 @@ def render_convert(r: Any, report: InspectReport) -> None:
         f"\nnext: tinyflash build --board BOARD {esc(r.out)}   "
         f"(no hardware: tinyflash run --board virtual-m4 {esc(r.out)})"
     )
+
+
+def render_test(r: Any) -> None:
+    """`tinyflash test`'s summary: what ran where, how it compared, where the time went, and the verdict."""
+    device = r.device
+    where = f"{esc(Path(r.model).name)} on {esc(r.board)}"
+    if r.runtime:
+        where += f" ({r.runtime} runtime)"
+    console.print(f"[bold]tinyflash test[/]: {where}" + (f", reference {esc(r.reference)}" if r.reference else ""))
+    if r.reference_note:
+        console.print(f"  [yellow]note:[/] {esc(r.reference_note)}")
+    if r.vector_source:
+        console.print(f"  vectors    {esc(r.vector_source)}: {r.vectors_sent} run on the board")
+    if r.tolerance:
+        console.print(f"  tolerance  {esc(r.tolerance)}" + (f"; gates: {esc(', '.join(r.gates))}" if r.gates else ""))
+    if r.metrics:
+        t = Table(show_edge=False, pad_edge=False)
+        for col in ("output", "exact", "max |diff|", "mean |diff|", "RMSE", "cosine", "top-1"):
+            t.add_column(col, justify="left" if col == "output" else "right")
+        for m in r.metrics:
+            lsb = f" ({m.max_lsb} LSB)" if m.max_lsb is not None else ""
+            t.add_row(
+                esc(m.name),
+                f"{m.exact}/{len(r.vectors)}",
+                f"{m.max_abs_error:.4g}{lsb}",
+                f"{m.mean_abs_error:.4g}",
+                f"{m.rmse:.4g}",
+                f"{m.cosine:.6f}",
+                "—" if m.top1 is None else f"{m.top1:.1%}",
+            )
+        console.print(t)
+    if r.vectors:
+        latencies = sorted(v.latency_us for v in r.vectors)
+        console.print(
+            f"  latency    {latencies[0]:,} / {latencies[len(latencies) // 2]:,} / {latencies[-1]:,} µs "
+            "(min / median / max, measured on the device)"
+        )
+    if device is not None:
+        size = f"; firmware {r.firmware_flash:,} B flash, {r.firmware_ram:,} B RAM" if r.firmware_flash else ""
+        console.print(f"  device     arena {device.arena_bytes:,} B used{size}")
+    if r.retries or r.bad_frames:
+        console.print(f"  [yellow]transport[/]  {r.retries} request(s) resent, {r.bad_frames} damaged frame(s) dropped")
+    if r.flash_skipped:
+        console.print("  flash      skipped: the board already runs this build")
+    if r.timings:
+        spent = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in r.timings.items())
+        console.print(f"  time       {spent}")
+    for problem in r.problems:
+        err_console.print(f"[yellow]warning:[/] {esc(problem)}")
+    if r.status == "passed":
+        console.print(f"[green]PASSED[/] {esc(r.message)}")
+    else:
+        failed = [c for c in r.cases if c.status in ("failed", "error")]
+        for case in failed[:5]:
+            console.print(f"  [red]{esc(case.name)}[/]: {esc(case.message)}")
+        if len(failed) > 5:
+            console.print(f"  … and {len(failed) - 5} more")
+        if r.log:
+            console.print(f"  exchange log: {esc(r.log)}")

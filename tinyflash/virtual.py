@@ -85,7 +85,7 @@ def qemu_command(machine: str, elf: Path, port: int) -> list[str]:
         "-semihosting-config", "enable=on,target=native",
         # Deterministic: identical output and tick counts on every run, faster than real time.
         "-icount", "shift=0,align=off,sleep=off",
-        "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on",
+        "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on",
     ]  # fmt: skip
 
 
