@@ -298,3 +298,24 @@ def test_arduino_board_sources_compile(board, cpu, hello_int8, tmp_path):
         cwd=tmp_path / "src", capture_output=True, text=True,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("board", "cpu"),
+    [("nano33ble", "cortex-m4"), ("sparkfun_edge", "cortex-m4"), ("disco_f746ng", "cortex-m7")],
+)
+def test_validate_app_compiles_for_real_boards(board, cpu, hello_int8, tmp_path):
+    """`tinyflash test` on a real board: the validate app and its framing, type-checked for the board's CPU with
+    -Werror against tests/cpp_stubs/Arduino.h (the API's shapes; the link itself runs on the virtual boards)."""
+    exe = require_tool("arm-none-eabi-g++")
+    m = load_model(hello_int8)
+    plan = render_project(m, get_board(board), BuildOptions(app="validate", runtime="tflm"), estimate_arena(m))
+    assert plan.app == "validate" and plan.build_id != 0
+    write_project(tmp_path, plan.files)
+    fpu = "-mfpu=fpv5-sp-d16" if cpu == "cortex-m7" else "-mfpu=fpv4-sp-d16"
+    proc = subprocess.run(
+        [exe, "-std=gnu++17", f"-mcpu={cpu}", "-mthumb", "-mfloat-abi=hard", fpu, "-Wall", "-Wextra", "-Werror",
+         "-fsyntax-only", "-I.", f"-I{STUBS}", "main_functions.cc", "validate_link.cc", "board_arduino.cc"],
+        cwd=tmp_path / "src", capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr

@@ -320,3 +320,66 @@ def test_protocol_doc_matches_the_code() -> None:
     device = (REPO / "firmware_templates" / "common" / "validate_link.h").read_text()
     for code, name in p.NAMES.items():
         assert f"= 0x{code:02X}," in device, name
+
+
+def test_over_a_tty_at_uart_speed(work) -> None:
+    """The host side over a real serial port (pyserial on a pty, termios and all) with the line paced at 115200
+    baud (11,520 bytes/s each way, as a UART with 8N1 framing carries): the validate firmware of the native
+    board answers on the other end."""
+    import pty
+    import threading
+    import tty
+
+    from tinyflash.model import load_model
+    from tinyflash.monitor import open_url
+    from tinyflash.reference import Interpreter
+    from tinyflash.testing.link import ExchangeLog, Link
+
+    model_path = shared("micro_speech_quantized.tflite")
+    tf_test(work, model_path, "-b", "native", "--random", "1", "--out", "tty")
+    firmware = work[0] / "tty/.pio/build/native/firmware"
+    master, slave = pty.openpty()
+    tty.setraw(slave)
+    device = subprocess.Popen([str(firmware)], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    rate = 115200 / 10
+
+    def pace(read, write) -> None:
+        while True:
+            try:
+                chunk = read(64)
+            except OSError:
+                return
+            if not chunk:
+                return
+            time.sleep(len(chunk) / rate)
+            try:
+                write(chunk)
+            except OSError:
+                return
+
+    def to_device(chunk: bytes) -> None:
+        device.stdin.write(chunk)
+        device.stdin.flush()
+
+    threading.Thread(target=pace, args=(lambda n: os.read(master, n), to_device), daemon=True).start()
+    threading.Thread(target=pace, args=(lambda n: os.read(device.stdout.fileno(), n), lambda c: os.write(master, c)),
+                     daemon=True).start()  # fmt: skip
+    stream = open_url(os.ttyname(slave), 115200)
+    try:
+        link = Link(stream, ExchangeLog(None))
+        info = link.hello(10)
+        model = load_model(model_path)
+        ref = Interpreter(model)
+        x = np.random.default_rng(5).integers(-128, 128, model.inputs[0].shape).astype(np.int8)
+        start = time.monotonic()
+        link.load(0, x.tobytes(), info.max_payload - 5)
+        result = link.run(0)
+        elapsed = time.monotonic() - start
+        assert np.array_equal(np.frombuffer(result.inline, np.int8), ref.run([x])[0].reshape(-1))
+        assert link.end() == (1, result.crc)
+        assert elapsed > 1960 / rate  # the line really was paced: the input alone takes 0.17 s at 115200 baud
+    finally:
+        stream.close()
+        device.kill()
+        device.wait()
+        os.close(master)

@@ -261,6 +261,16 @@ class _LosslessSocket(protocol_socket.Serial):
     def reset_input_buffer(self) -> None:
         pass
 
+    def close(self) -> None:
+        """Close without upstream's 0.3 s pause "for quick reconnects": nothing here reconnects to a socket
+        it just closed, and every run and test would pay it."""
+        if self.is_open and self._socket is not None:
+            with contextlib.suppress(OSError):
+                self._socket.shutdown(socket.SHUT_RDWR)
+            self._socket.close()
+            self._socket = None
+        self.is_open = False
+
     def read(self, size: int = 1) -> bytes:
         if not self.is_open:
             raise serial.PortNotOpenError()

@@ -234,8 +234,9 @@ class Link:
         for offset in range(0, len(data), chunk):
             self.request(p.LOAD, struct.pack("<BI", index, offset) + data[offset : offset + chunk])
 
-    def run(self, vector: int) -> RunResult:
-        reply = self.request(p.RUN, struct.pack("<I", vector), timeout=RUN_TIMEOUT_S)
+    def run(self, vector: int, inputs: bytes = b"") -> RunResult:
+        """Run one vector; ``inputs`` (all of them, back to back) ride along when they fit in the frame."""
+        reply = self.request(p.RUN, struct.pack("<I", vector) + inputs, timeout=RUN_TIMEOUT_S)
         got, status, latency, crc = struct.unpack_from("<IBII", reply.payload)
         if got != vector:
             raise TransportError(f"the board answered RUN {vector} for vector {got}", "see the log")

@@ -299,9 +299,13 @@ def _session(report, stream, log, model, vectors: VectorSet, reference, toleranc
 def _run_vector(link: Link, info: DeviceInfo, model, v: int, inputs) -> tuple[int, list[np.ndarray]]:
     """Load one vector, run it, read its outputs back; their CRC must be the one the board computed."""
     chunk = info.max_payload - 5  # LOAD and OUTPUT carry an index and an offset before the bytes
-    for i, value in enumerate(inputs):
-        link.load(i, np.ascontiguousarray(value).tobytes(), chunk)
-    result = link.run(v)
+    data = [np.ascontiguousarray(value).tobytes() for value in inputs]
+    if sum(map(len, data)) <= info.max_payload - 4:  # RUN carries the vector number, then the inputs
+        result = link.run(v, b"".join(data))
+    else:
+        for i, raw in enumerate(data):
+            link.load(i, raw, chunk)
+        result = link.run(v)
     if not result.ok:
         raise TransportError(f"the model's Invoke() failed on the board for vector {v}", "see the log")
     sizes = [d.nbytes for d in info.outputs]
