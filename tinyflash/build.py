@@ -69,11 +69,13 @@ def build(
     progress: Callable[[str], None] | None = None,
     remember: bool = True,
     timeout: float = PIO_TIMEOUT_S,
+    lock_wait: float = 2.0,
 ) -> BuildResult:
     """Render the project for ``model_path`` on ``board_name`` and compile it (unless ``compile`` is false).
 
     ``remember`` records it as this directory's latest build (what `flash` and `monitor` use by default);
-    `tinyflash test` builds its own project and leaves that alone.
+    `tinyflash test` builds its own project and leaves that alone. ``lock_wait`` is how long to wait for another
+    process building the same project (the pytest plugin's workers share builds).
     """
     board = get_board(board_name)
     model = load_model(model_path)
@@ -90,7 +92,7 @@ def build(
         "arena_bytes": plan.arena_bytes,
     }
     make_project_dir(project)
-    with files.project_lock(project, "tinyflash build"):
+    with files.project_lock(project, "tinyflash build", wait_s=lock_wait):
         written = write_project(project, plan.files, force=force, info=info)
         if remember:
             remember_latest(project)

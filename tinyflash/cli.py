@@ -371,9 +371,19 @@ def test_command(
         raise error
 
 
-@app.command()
-def boards(as_json: JsonOpt = False) -> None:
+boards_app = typer.Typer(
+    help="List the supported boards (`boards scan`: the ones connected).",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+app.add_typer(boards_app, name="boards")
+
+
+@boards_app.callback()
+def boards(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """List the supported boards, real and virtual."""
+    if ctx.invoked_subcommand is not None:
+        return
     from .boards import all_boards
 
     found = all_boards()
@@ -389,6 +399,44 @@ def boards(as_json: JsonOpt = False) -> None:
         from .ui import render_boards
 
         render_boards(found)
+
+
+@boards_app.command("scan")
+def boards_scan(
+    write: Annotated[
+        Path | None, typer.Option("--write", help="Add the boards found to this rack file (tinyflash-rack.toml).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Find connected boards by USB id, with their serial numbers and USB locations."""
+    from .rack import load_rack, merge, rack_path, render_rack, scan
+    from .ui import console, esc, render_scan
+
+    path = rack_path(write)
+    entries = load_rack(path)
+    found = scan(entries)
+    if as_json:
+        typer.echo(json.dumps([{"port": f.port.device, "board": f.board.id, "usb_id": f.port.usb_id,
+                                "serial": f.port.serial_number, "location": f.port.location,
+                                "name": f.entry.name if f.entry else None} for f in found], indent=2))  # fmt: skip
+    else:
+        render_scan(found)
+    if write is not None:
+        from .files import write_file
+
+        merged = merge(entries, found)
+        write_file(path.resolve().parent, path.name, render_rack(merged))
+        added = len(merged) - len(entries)
+        console.print(f"{esc(path)}: {len(merged)} board(s), {added} added")
+
+
+@app.command("udev-rules")
+def udev_rules() -> None:
+    """Print udev rules: supported boards' ports usable by the dialout group, with stable names by serial number."""
+    from .boards import all_boards
+    from .ports import udev_rules as render
+
+    typer.echo(render(all_boards()), nl=False)
 
 
 def main() -> None:

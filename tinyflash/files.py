@@ -202,7 +202,7 @@ class Holder:
         return f"`{self.command}` (pid {self.pid}, since {started})"
 
 
-_held: dict[str, tuple[int, int]] = {}  # resolved project -> (descriptor, depth), for nested use in one process
+_held: dict[str, tuple[int, int]] = {}  # lock key -> (descriptor, depth), for nested use in one process
 LOCK = ".tinyflash/lock"
 
 
@@ -214,14 +214,10 @@ def project_lock(root: Path, command: str, wait_s: float = 2.0) -> Iterator[None
     so a second command waits ``wait_s`` and then fails naming the holder. Re-entrant within a process
     (``run`` builds, flashes and stops under one lock).
     """
-    key = str(root.resolve())
+    key = f"project:{root.resolve()}"
     if key in _held:
-        fd, depth = _held[key]
-        _held[key] = (fd, depth + 1)
-        try:
+        with _nested(key):
             yield
-        finally:
-            _held[key] = (fd, _held[key][1] - 1)
         return
     with _folder(root, LOCK, create=True) as (dfd, name):
         try:
@@ -230,6 +226,17 @@ def project_lock(root: Path, command: str, wait_s: float = 2.0) -> Iterator[None
             if exc.errno == errno.ELOOP:
                 raise StateError(f"{root / LOCK} is a symlink", f"delete it: {root / LOCK}") from None
             raise
+    with hold(fd, key, command, wait_s, str(root)):
+        yield
+
+
+@contextmanager
+def hold(fd: int, key: str, command: str, wait_s: float, what: str) -> Iterator[None]:
+    """Take the exclusive lock on ``fd`` (waiting up to ``wait_s``) and record the holder in it; closes ``fd``.
+
+    A second holder in the same process is a bug; another process waits, then gets a StateError naming the
+    holder's command, pid and start time.
+    """
     try:
         deadline = time.monotonic() + wait_s
         while True:
@@ -241,7 +248,7 @@ def project_lock(root: Path, command: str, wait_s: float = 2.0) -> Iterator[None
                     holder = _holder(fd)
                     who = holder.describe() if holder else "another tinyflash command"
                     raise StateError(
-                        f"{root} is in use by {who}",
+                        f"{what} is in use by {who}",
                         "wait for it to finish, or stop it (Ctrl-C in its terminal, or `kill` that pid)",
                     ) from None
                 time.sleep(0.05)
@@ -256,6 +263,20 @@ def project_lock(root: Path, command: str, wait_s: float = 2.0) -> Iterator[None
             os.ftruncate(fd, 0)
     finally:
         os.close(fd)  # releases the lock
+
+
+def is_held(key: str) -> bool:
+    return key in _held
+
+
+@contextmanager
+def _nested(key: str) -> Iterator[None]:
+    fd, depth = _held[key]
+    _held[key] = (fd, depth + 1)
+    try:
+        yield
+    finally:
+        _held[key] = (fd, _held[key][1] - 1)
 
 
 def _holder(fd: int) -> Holder | None:

@@ -26,6 +26,8 @@ RUN_STATE = ".tinyflash/run.json"
 UPLOAD_ATTEMPTS = 2
 UPLOAD_TIMEOUT_S = 300
 PORT_WAIT_S = 5.0
+#: How long a command waits for a board another process holds (a test run, a monitor) before failing.
+BOARD_WAIT_S = float(os.environ.get("TINYFLASH_BOARD_WAIT", "60"))
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,12 @@ class PlatformIORunner(Runner):
     """Real boards: `pio run -t upload`, with the port found by USB id and one retry after re-enumeration."""
 
     def flash(self, port: str | None) -> FlashResult:
-        with files.project_lock(self.project, "tinyflash flash"):
+        from .rack import board_lock, key_for
+
+        with (
+            files.project_lock(self.project, "tinyflash flash"),
+            board_lock(key_for(self.board, port), "tinyflash flash", BOARD_WAIT_S),
+        ):
             return self._upload(port)
 
     def _upload(self, port: str | None) -> FlashResult:
@@ -99,10 +106,11 @@ class PlatformIORunner(Runner):
                 return FlashResult(self.board, device, firmware, f"uploaded over {device}", attempt)
             if "Permission denied" in result.output or "Errno 13" in result.output:
                 raise PortError(f"no permission to use {device}", DIALOUT_HINT)
-            if attempt < UPLOAD_ATTEMPTS and port is None:
-                # Boards with a 1200-bps touch come back on another port; look again before retrying.
+            if attempt < UPLOAD_ATTEMPTS and (port is None or _pinned(port)):
+                # Boards with a 1200-bps touch come back on another port; look again (by serial number when
+                # pinned, so it is this board and no other) before retrying.
                 time.sleep(2)
-                device = choose_port(self.board, None)
+                device = choose_port(self.board, port)
         errors = "; ".join(platformio.failure_lines(result.output, 3)) or "see the log"
         what_to_do = (
             "double-tap the board's reset button to start its bootloader, then retry"
@@ -115,10 +123,19 @@ class PlatformIORunner(Runner):
         device = self._wait_for_port(port)
 
         def reopen(wait_s: float) -> Stream | None:
-            """Wait for the board to come back (same device, or the one port with its USB id)."""
+            """Wait for the board to come back: found again by its serial number when pinned, else the same
+            device or the one port with its USB id."""
             deadline = time.monotonic() + wait_s
             while time.monotonic() < deadline:
-                candidates = [device] if os.path.exists(device) else [p.device for p in board_ports(self.board)]
+                if port is not None and _pinned(port):
+                    try:
+                        candidates = [choose_port(self.board, port)]
+                    except PortError:
+                        candidates = []
+                elif os.path.exists(device):
+                    candidates = [device]
+                else:
+                    candidates = [p.device for p in board_ports(self.board)]
                 if len(candidates) == 1:
                     try:
                         return open_url(candidates[0], self.board.baud)
@@ -136,9 +153,14 @@ class PlatformIORunner(Runner):
             try:
                 return choose_port(self.board, port)
             except PortError:
-                if port is not None or time.monotonic() > deadline:
+                if (port is not None and not _pinned(port)) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.25)
+
+
+def _pinned(port: str) -> bool:
+    """A port given as the board itself (serial number, rack name) rather than a device path."""
+    return port.startswith(("serial:", "name:"))
 
 
 class VirtualRunner(Runner):

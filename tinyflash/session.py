@@ -100,7 +100,7 @@ def run_monitor(req: MonitorRequest) -> MonitorResult:
         except BrokenPipeError:
             raise OutputClosed() from None
 
-    with show:
+    with show, _board_held(board, req.port):
         result = read_lines(lambda: open_url(target.url, baud), options, on_line, target.reopen)
     try:
         out.flush()
@@ -112,6 +112,16 @@ def run_monitor(req: MonitorRequest) -> MonitorResult:
         write_png(req.plot_png, series)
     _judge(result, req, target.url)
     return result
+
+
+def _board_held(board, port: str | None):
+    """A real board is held while it is monitored, so a test run elsewhere does not flash it under us."""
+    if board is None or board.is_virtual:
+        return nullcontext()
+    from .flash import BOARD_WAIT_S
+    from .rack import board_lock, key_for
+
+    return board_lock(key_for(board, port), "tinyflash monitor", BOARD_WAIT_S)
 
 
 def _judge(result: MonitorResult, req: MonitorRequest, url: str) -> None:

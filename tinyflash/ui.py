@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +20,10 @@ from .report import InspectReport
 # soft_wrap: long lines (paths) are never broken at 80 columns in CI logs, where there is no terminal.
 console = Console(highlight=False, emoji=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
+# Piped with no COLUMNS (CI logs, `| grep`), rich assumes 80 columns and squeezes tables into truncated cells.
+for _c in (console, err_console):
+    if not _c.is_terminal and "COLUMNS" not in os.environ:
+        _c.width = 200
 
 # C0/C1 controls (ESC starts ANSI and OSC sequences), zero-width and bidirectional formatting characters
 # (which can make text read differently from what it is), and the BOM.
@@ -126,8 +131,7 @@ def render_boards(boards: tuple[Board, ...]) -> None:
             b.kind,
             esc(", ".join(b.aliases)),
         )
-    # Piped (no terminal, no COLUMNS), rich assumes 80 columns and would squeeze the ids: give it room.
-    console.print(t, width=None if console.is_terminal else max(console.width, 160))
+    console.print(t)
 
 
 @contextmanager
@@ -308,3 +312,16 @@ def render_test(r: Any) -> None:
             console.print(f"  … and {len(failed) - 5} more")
         if r.log:
             console.print(f"  exchange log: {esc(r.log)}")
+
+
+def render_scan(found: list) -> None:
+    if not found:
+        console.print("no supported board is connected (see `tinyflash boards` for their USB ids)")
+        return
+    t = Table(show_edge=False, pad_edge=False)
+    for col in ("port", "board", "USB id", "serial", "location", "rack name"):
+        t.add_column(col, no_wrap=True)
+    for f in found:
+        t.add_row(esc(f.port.device), esc(f.board.id), f.port.usb_id, esc(f.port.serial_number or "—"),
+                  esc(f.port.location or "—"), esc(f.entry.name if f.entry else "—"))  # fmt: skip
+    console.print(t)

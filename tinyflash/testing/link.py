@@ -10,6 +10,7 @@ from __future__ import annotations
 import struct
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -114,6 +115,7 @@ class Link:
         self.reader = p.FrameReader()
         self.retries = 0  # requests that had to be sent again
         self.lines: deque[str] = deque(maxlen=40)  # the device's last text lines, for error reports
+        self.on_line: Callable[[str], None] | None = None  # every text line, as it completes
         self._text = b""
         self._seq = 0
         self._waiting: list[p.Frame] = []
@@ -136,7 +138,7 @@ class Link:
         except (serial.SerialException, OSError) as exc:
             raise TransportError(f"writing to the board failed: {exc}", "check the cable and the port") from None
 
-    def _pump(self, wait_s: float) -> None:
+    def pump(self, wait_s: float) -> None:
         """Read what arrives within ``wait_s``; frames go to the queue, text to the device's lines."""
         end = time.monotonic() + wait_s
         while True:
@@ -164,6 +166,8 @@ class Link:
             line = raw.rstrip(b"\r").decode("utf-8", "replace")
             self.lines.append(line)
             self.log.record("<", f"text {line}")
+            if self.on_line is not None:
+                self.on_line(line)
 
     # --- requests ---
 
@@ -210,7 +214,7 @@ class Link:
             left = end - time.monotonic()
             if left <= 0 or self.reader.bad_frames != damaged:
                 return None
-            self._pump(min(left, 0.05))
+            self.pump(min(left, 0.05))
 
     def hello(self, wait_s: float) -> DeviceInfo:
         """Handshake, repeated while the board boots (it cannot answer before its firmware runs). Waiting for

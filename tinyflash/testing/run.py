@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,14 +97,16 @@ def run_test(req: TestRequest, progress: Callable[[str], None] | None = None) ->
         make_project_dir(project)
         with files.project_lock(project, "tinyflash test"):
             built = _build(req, report, board, project, deadline, say)
-            reference = _reference(model, vectors, report, say)
+            reference = reference_outputs(model, vectors, report, say)
             runner = runner_for(built.project, board)
-            stream = _flash_and_open(req, report, runner, built.plan.build_id, deadline, log, say)
-            try:
-                _session(report, stream, log, model, vectors, reference, tolerance, deadline, say)
-            finally:
-                stream.close()
-        _judge(report, parse_gates(list(req.metrics)))
+            with _board_held(board, req.port):
+                stream = _flash_and_open(req, report, runner, built.plan.build_id, deadline, log, say)
+                try:
+                    link = Link(stream, log, deadline)
+                    session(report, link, model, vectors, reference, tolerance, say)
+                finally:
+                    stream.close()
+        judge(report, parse_gates(list(req.metrics)))
     except TinyflashError as exc:
         report.status = _status(exc, report)
         report.message, report.hint = exc.message, exc.hint
@@ -122,6 +125,16 @@ def run_test(req: TestRequest, progress: Callable[[str], None] | None = None) ->
                     case.detail += "\n\nlast lines from the board:\n" + "\n".join(report.last_lines[-10:])
             report.problems = write_reports(report, req.junit, req.json)
     return report
+
+
+def _board_held(board, port: str | None):
+    """A real board is held from its upload to the summary: no other run flashes it halfway through ours."""
+    if board.is_virtual:
+        return nullcontext()
+    from ..flash import BOARD_WAIT_S
+    from ..rack import board_lock, key_for
+
+    return board_lock(key_for(board, port), "tinyflash test", BOARD_WAIT_S)
 
 
 def _status(exc: TinyflashError, report: TestReport) -> str:
@@ -198,11 +211,11 @@ def _build(req: TestRequest, report: TestReport, board, project: Path, deadline,
     return built
 
 
-def _reference(model, vectors: VectorSet, report: TestReport, say) -> list[list[np.ndarray]]:
+def reference_outputs(model, vectors: VectorSet, report: TestReport, say=None) -> list[list[np.ndarray]]:
     from ..reference import Interpreter
 
     with _Stage(report, "reference", case=False):
-        say(f"computing the reference outputs of {len(vectors)} vectors")
+        (say or (lambda text: None))(f"computing the reference outputs of {len(vectors)} vectors")
         interpreter = Interpreter(model)
         report.reference = interpreter.name
         if interpreter.name != "tflite-micro":
@@ -249,15 +262,16 @@ def _already_running(runner, port: str | None, build_id: int, log: ExchangeLog) 
         stream.close()
 
 
-def _session(report, stream, log, model, vectors: VectorSet, reference, tolerance: Tolerance, deadline, say) -> None:
-    """Handshake, every vector, then the summary that makes a pass provable."""
-    link = Link(stream, log, deadline)
+def session(report, link: Link, model, vectors: VectorSet, reference, tolerance: Tolerance, say=None) -> None:
+    """Handshake, every vector, then the summary that makes a pass provable (`tinyflash test`, and the pytest
+    plugin's ``dut.run_vectors``)."""
+    say = say or (lambda text: None)
     try:
         with _Stage(report, "handshake"):
             say("handshake")
-            info = link.hello(_remaining(deadline, HANDSHAKE_WAIT_S))
+            info = link.hello(_remaining(link.deadline, HANDSHAKE_WAIT_S))
             report.device = info
-            _check_device(info, model)
+            check_device(info, model)
         received: list[list[np.ndarray]] = []
         checksum = 0
         with _Stage(report, "vectors", case=False):
@@ -265,7 +279,7 @@ def _session(report, stream, log, model, vectors: VectorSet, reference, toleranc
                 say(f"vector {v + 1} of {len(vectors)}")
                 case = report.case(f"vector {v}")
                 start = time.monotonic()
-                latency, outputs = _run_vector(link, info, model, v, inputs)
+                latency, outputs = run_vector(link, info, model, v, inputs)
                 report.vectors_sent = v + 1
                 for raw in outputs:
                     checksum = p.crc32(raw.tobytes(), checksum)
@@ -296,7 +310,7 @@ def _session(report, stream, log, model, vectors: VectorSet, reference, toleranc
         report.last_lines = list(link.lines)
 
 
-def _run_vector(link: Link, info: DeviceInfo, model, v: int, inputs) -> tuple[int, list[np.ndarray]]:
+def run_vector(link: Link, info: DeviceInfo, model, v: int, inputs) -> tuple[int, list[np.ndarray]]:
     """Load one vector, run it, read its outputs back; their CRC must be the one the board computed."""
     chunk = info.max_payload - 5  # LOAD and OUTPUT carry an index and an offset before the bytes
     data = [np.ascontiguousarray(value).tobytes() for value in inputs]
@@ -327,7 +341,7 @@ def _run_vector(link: Link, info: DeviceInfo, model, v: int, inputs) -> tuple[in
     return result.latency_us, outputs
 
 
-def _check_device(info: DeviceInfo, model) -> None:
+def check_device(info: DeviceInfo, model) -> None:
     want = model.sha256[:16]
     if info.version != p.VERSION:
         raise TransportError(f"the board speaks validate protocol {info.version}; this tinyflash speaks {p.VERSION}",
@@ -369,7 +383,7 @@ def _record_vector(report, case, v, latency, outputs, reference, vectors: Vector
         case.detail = case.message
 
 
-def _judge(report: TestReport, gates) -> None:
+def judge(report: TestReport, gates) -> None:
     failed = [r.index for r in report.vectors if not r.ok]
     gate_failures = [f"{m.name}: {g.describe()} (got {m.value(g.metric):g})" for m in report.metrics for g in gates
                      if not g.holds(m.value(g.metric))]  # fmt: skip
