@@ -92,3 +92,16 @@ def run_cli(monkeypatch, capsys, tmp_path):
         return code, out, err
 
     return run
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _nothing_left_running(tmp_path_factory: pytest.TempPathFactory):
+    """After the whole session, no emulator or native board the tests started may still run: a leak fails the
+    run (and is cleaned up). Found by the tags tinyflash puts on every process it starts."""
+    yield
+    from tinyflash import procs
+
+    base = str(tmp_path_factory.getbasetemp().resolve())
+    left = [p for p in procs.find() if p.project.startswith(base)]
+    procs.terminate(left)
+    assert not left, f"processes left running by the tests: {[(p.command, p.project) for p in left]}"

@@ -102,10 +102,16 @@ def _wants(request: pytest.FixtureRequest) -> Wants:
 
 @pytest.fixture
 def tinyflash_board(request: pytest.FixtureRequest):
-    """The board profile this test runs on."""
+    """The board profile this test runs on. A real board that is neither in the rack nor given by --tinyflash-port
+    skips the test (fails it with --tinyflash-strict) before anything is built for it."""
     from ..boards import get_board
 
-    return get_board(_wants(request).board)
+    state = request.config.stash[_STATE]
+    board = get_board(_wants(request).board)
+    if not board.is_virtual and not _rack_entries(state, board) and not state.option("port"):
+        why = f"no {board.id} in the rack (--tinyflash-rack) and no --tinyflash-port"
+        pytest.fail(why) if state.option("strict") else pytest.skip(why)
+    return board
 
 
 @dataclass(frozen=True)
@@ -387,13 +393,9 @@ def _real(request, board, fw: Firmware, log_path: Path):
                 port = entry.port_spec
                 request.node.user_properties.append(("rack_name", entry.name))
                 request.node.user_properties.append(("serial_number", entry.serial))
-            elif port:
+            else:  # --tinyflash-port (tinyflash_board skipped the test when neither is given)
                 entry = RackEntry(port, board.id)
                 stack.enter_context(board_lock(key_for(board, port), f"pytest {request.node.nodeid}", BOARD_WAIT_S))
-            elif state.option("strict"):
-                pytest.fail(f"no {board.id} in the rack (--tinyflash-rack) and no --tinyflash-port")
-            else:
-                pytest.skip(f"no {board.id} in the rack (--tinyflash-rack) and no --tinyflash-port")
             if entry.name in state.broken:
                 pytest.skip(f"{entry.name} is marked broken: {state.broken[entry.name]}")
             runner = runner_for(fw.project, board)
