@@ -17,6 +17,11 @@ from .errors import BoardError
 from .resources import data_dir
 
 KINDS = ("real", "virtual")
+#: How a board's first lines reach a console that attaches after flashing (see README, "Boot output"):
+#: the emulator waits for its reader; the USB sketch waits for the host to open its port; the console can
+#: stay open during the upload (a debug probe flashes, the UART is separate); the console resets the board
+#: once attached (RTS on EN); opening the port resets it (DTR through an RC to reset).
+CONSOLES = ("waits-for-reader", "waits-for-host", "open-before-upload", "reset-after-open", "resets-on-open")
 RUNNERS = ("platformio", "qemu", "host")
 
 
@@ -71,6 +76,7 @@ class Board:
     framework_flash_bytes: int = 0
     framework_ram_bytes: int = 0
     qemu_machine: str = ""
+    console: str = "waits-for-reader"
     tflm: Tflm = field(default_factory=Tflm)
     notes: str = ""
 
@@ -106,6 +112,7 @@ _SCHEMA: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "framework_flash_bytes": (int, False),
     "framework_ram_bytes": (int, False),
     "notes": (str, False),
+    "console": (str, False),
     "platformio": (dict, True),
     "upload": (dict, False),
     "usb": (dict, False),
@@ -180,6 +187,8 @@ def parse_board(path: Path) -> Board:
         raise BoardError(f"{path.name}: runner must be one of {', '.join(RUNNERS)}", f"fix {path}")
     if path.stem != raw["id"]:
         raise BoardError(f"{path.name}: id '{raw['id']}' does not match the file name", f"rename or fix {path}")
+    if raw.get("console", "waits-for-reader") not in CONSOLES:
+        raise BoardError(f"{path.name}: console must be one of {', '.join(CONSOLES)}", f"fix {path}")
     if raw["runner"] == "qemu" and "qemu" not in raw:
         raise BoardError(f"{path.name}: runner 'qemu' needs a [qemu] table with 'machine'", f"fix {path}")
     for key in ("clock_hz", "flash_bytes", "ram_bytes", "baud", "inferences_per_cycle"):
@@ -217,6 +226,7 @@ def parse_board(path: Path) -> Board:
         framework_flash_bytes=raw.get("framework_flash_bytes", 0),
         framework_ram_bytes=raw.get("framework_ram_bytes", 0),
         qemu_machine=raw.get("qemu", {}).get("machine", ""),
+        console=raw.get("console", "waits-for-reader"),
         tflm=_tflm(raw.get("tflm", {})),
         notes=raw.get("notes", ""),
     )

@@ -272,9 +272,10 @@ def run(
             render_build(result, err_console)
         runner = runner_for(result.project, result.board)
         try:
+            console = None if result.board.is_virtual else runner.console_before_upload(port)
             flashed = runner.flash(port)
             err_console.print(f"[green]flashed[/] {esc(result.board.name)}: {esc(flashed.detail)}")
-            run_monitor(replace(request, project=result.project))
+            run_monitor(replace(request, project=result.project), stream=console, reset=True)
         finally:
             if result.board.is_virtual:
                 with shielded():

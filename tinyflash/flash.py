@@ -146,6 +146,24 @@ class PlatformIORunner(Runner):
 
         return Target(device, reopen)
 
+    def console_before_upload(self, port: str | None) -> Stream | None:
+        """Boards whose console survives the upload (a probe flashes, the UART is separate) get it opened first,
+        so the first line the board prints after its reset is already being read."""
+        if self.board.console != "open-before-upload":
+            return None
+        return open_url(choose_port(self.board, port), self.board.baud)
+
+    def open_console(self, target: Target, reset: bool) -> Stream:
+        """Open the console; with ``reset`` on a board whose console can reset it (RTS on EN), do so once attached,
+        so nothing it prints from boot on is missed."""
+        stream = open_url(target.url, self.board.baud)
+        if reset and self.board.console == "reset-after-open":
+            stream.dtr = False  # type: ignore[attr-defined]  # IO0 high: boot the application, not the ROM loader
+            stream.rts = True  # type: ignore[attr-defined]  # EN low: in reset
+            time.sleep(0.1)
+            stream.rts = False  # type: ignore[attr-defined]  # EN high: boot
+        return stream
+
     def _wait_for_port(self, port: str | None) -> str:
         """Right after an upload the board is still rebooting into the sketch: give its port a moment."""
         deadline = time.monotonic() + PORT_WAIT_S

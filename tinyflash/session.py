@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .errors import CheckFailed, DeviceError, Interrupted, OutputClosed, TinyflashError
 from .files import check_writable
-from .monitor import Line, MonitorOptions, MonitorResult, open_url, read_lines
+from .monitor import Line, MonitorOptions, MonitorResult, Stream, open_url, read_lines
 from .plot import Series, render_text, write_png
 
 DEFAULT_BAUD = 115200
@@ -59,8 +59,12 @@ class MonitorRequest:
 MAX_BAUD = 20_000_000
 
 
-def run_monitor(req: MonitorRequest) -> MonitorResult:
-    """Monitor and return the result; a failed condition raises with the one-line explanation."""
+def run_monitor(req: MonitorRequest, stream: Stream | None = None, reset: bool = False) -> MonitorResult:
+    """Monitor and return the result; a failed condition raises with the one-line explanation.
+
+    ``stream``: a console opened before the upload (see `Board.console`); ``reset``: reset the board once
+    attached where its console can (right after flashing, so its boot output is read from the first line).
+    """
     from .boards import get_board
     from .build import resolve_project
     from .flash import Target, runner_for
@@ -100,8 +104,17 @@ def run_monitor(req: MonitorRequest) -> MonitorResult:
         except BrokenPipeError:
             raise OutputClosed() from None
 
+    runner = runner_for(root, board) if board and root else None
+
+    def opener() -> Stream:
+        if stream is not None:
+            return stream
+        if runner is not None and not board.is_virtual and req.baud is None:
+            return runner.open_console(target, reset)
+        return open_url(target.url, baud)
+
     with show, _board_held(board, req.port):
-        result = read_lines(lambda: open_url(target.url, baud), options, on_line, target.reopen)
+        result = read_lines(opener, options, on_line, target.reopen)
     try:
         out.flush()
     except BrokenPipeError:
