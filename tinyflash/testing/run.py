@@ -241,6 +241,10 @@ def _flash_and_open(req: TestRequest, report: TestReport, runner, build_id: int,
     _remaining(deadline, 0)
     target = runner.target(req.port)
     report.port = report.port or target.url
+    if not board.is_virtual:
+        from ..ports import connected_ports
+
+        report.serial_number = next((p.serial_number for p in connected_ports() if p.device == target.url), "")
     return open_url(target.url, board.baud)
 
 
