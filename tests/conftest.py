@@ -105,3 +105,22 @@ def _nothing_left_running(tmp_path_factory: pytest.TempPathFactory):
     left = [p for p in procs.find() if p.project.startswith(base)]
     procs.terminate(left)
     assert not left, f"processes left running by the tests: {[(p.command, p.project) for p in left]}"
+
+
+@pytest.fixture
+def fake_usb(monkeypatch, tmp_path):
+    """FAKE USB bus — the one mock in the suite, since no USB board exists here: plug(*ports) replaces what
+    `connected_ports` reports. Each port is a real file under tmp_path, so access checks run for real."""
+    from tinyflash import ports, rack
+
+    def plug(*plugged):
+        real = []
+        for p in plugged:
+            path = tmp_path / os.path.basename(p.device)
+            path.write_text("")
+            real.append(ports.Port(str(path), p.vid, p.pid, p.description, p.serial_number, p.location))
+        monkeypatch.setattr(ports, "connected_ports", lambda: list(real))
+        monkeypatch.setattr(rack, "connected_ports", lambda: list(real))
+        return real
+
+    return plug

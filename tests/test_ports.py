@@ -19,22 +19,6 @@ NANO_BOOTLOADER = Port("/dev/ttyACM1", 0x2341, 0x005A, "Nano 33 BLE bootloader")
 OTHER = Port("/dev/ttyUSB0", 0x0403, 0x6001, "FT232R USB UART")
 
 
-@pytest.fixture
-def fake_usb(monkeypatch, tmp_path):
-    """FAKE USB bus: each port is a real file under tmp_path so access checks run for real."""
-
-    def plug(*plugged: Port) -> list[Port]:
-        real = []
-        for p in plugged:
-            path = tmp_path / os.path.basename(p.device)
-            path.write_text("")
-            real.append(Port(str(path), p.vid, p.pid, p.description))
-        monkeypatch.setattr(ports, "connected_ports", lambda: list(real))
-        return real
-
-    return plug
-
-
 def test_single_matching_port_is_chosen(fake_usb):
     (nano, _) = fake_usb(NANO_SKETCH, OTHER)
     assert choose_port(get_board("nano33ble")) == nano.device

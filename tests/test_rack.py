@@ -22,23 +22,6 @@ from tinyflash.ports import Port, PortError, choose_port
 NANO = get_board("nano33ble")
 
 
-@pytest.fixture
-def fake_usb(monkeypatch, tmp_path):
-    """FAKE USB bus: ports are real files under tmp_path (access checks run for real); plug() replaces the bus."""
-
-    def plug(*plugged: Port) -> list[Port]:
-        real = []
-        for p in plugged:
-            path = tmp_path / os.path.basename(p.device)
-            path.write_text("")
-            real.append(Port(str(path), p.vid, p.pid, p.description, p.serial_number, p.location))
-        monkeypatch.setattr(ports, "connected_ports", lambda: list(real))
-        monkeypatch.setattr(rack, "connected_ports", lambda: list(real))
-        return real
-
-    return plug
-
-
 def nano(device: str, serial: str, pid: int = 0x805A, location: str = "1-1") -> Port:
     return Port(device, 0x2341, pid, "Nano 33 BLE", serial, location)
 

@@ -242,37 +242,35 @@ def test_timeout_fires_and_still_writes_both_reports(work) -> None:
     assert _our_processes(work[0] / "slow") == []
 
 
-def test_ctrl_c_mid_run_writes_reports_and_stops_the_board(work) -> None:
+def _long_run(work, out: str) -> tuple[subprocess.Popen, Path]:
+    """A warm `tinyflash test` of 20,000 vectors, returned once more than 20 have run (its JSON report path)."""
     folder, env = work
-    tf_test(work, shared("hello_world_int8.tflite"), "-b", "virtual-m4", "--random", "2", "--out", "intr")  # warm
-    report_path, log = folder / "intr.json", folder / "intr.log"
+    tf_test(work, shared("hello_world_int8.tflite"), "-b", "virtual-m4", "--random", "2", "--out", out)  # warm
+    report_path, log = folder / f"{out}.json", folder / f"{out}.log"
     proc = subprocess.Popen([*TINYFLASH, "test", shared("hello_world_int8.tflite"), "-b", "virtual-m4", "--random",
-                             "20000", "--out", "intr", "--json", str(report_path), "--log", str(log)], cwd=folder,
+                             "20000", "--out", out, "--json", str(report_path), "--log", str(log)], cwd=folder,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not (log.exists() and log.read_text().count("RESULT") > 20):
         time.sleep(0.1)
+    return proc, report_path
+
+
+def test_ctrl_c_mid_run_writes_reports_and_stops_the_board(work) -> None:
+    proc, report_path = _long_run(work, "intr")
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "Traceback" not in err, err
     report = json.loads(report_path.read_text())
     assert report["exit_code"] == 130 and report["vectors_sent"] > 20
-    assert _our_processes(folder / "intr") == []
+    assert _our_processes(work[0] / "intr") == []
 
 
 def test_board_that_dies_mid_run_is_a_device_failure(work) -> None:
     from tinyflash import procs
 
-    folder, env = work
-    tf_test(work, shared("hello_world_int8.tflite"), "-b", "virtual-m4", "--random", "2", "--out", "dies")  # warm
-    report_path, log = folder / "dies.json", folder / "dies.log"
-    proc = subprocess.Popen([*TINYFLASH, "test", shared("hello_world_int8.tflite"), "-b", "virtual-m4", "--random",
-                             "20000", "--out", "dies", "--json", str(report_path), "--log", str(log)], cwd=folder,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not (log.exists() and log.read_text().count("RESULT") > 20):
-        time.sleep(0.1)
-    victims = [p for p in procs.find() if p.project == str((folder / "dies").resolve())]
+    proc, report_path = _long_run(work, "dies")
+    victims = [p for p in procs.find() if p.project == str((work[0] / "dies").resolve())]
     assert victims
     for victim in victims:
         os.kill(victim.pid, signal.SIGKILL)
