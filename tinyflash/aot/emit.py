@@ -67,7 +67,14 @@ def array(ctype: str, name: str, values, per_line: int = 16, align: bool = False
     return "\n".join(lines)
 
 
-def tensor_values(data: bytes, dtype: str) -> list:
+def tensor_values(data: bytes, dtype: str, count: int) -> list:
+    """The elements of a constant tensor's buffer (which must hold exactly ``count`` of them)."""
+    if len(data) != count * np.dtype(NUMPY[dtype]).itemsize:
+        from ..errors import ModelError
+
+        raise ModelError(
+            f"a constant {dtype} tensor holds {len(data)} bytes, not {count} elements", "re-export the model"
+        )
     arr = np.frombuffer(data, dtype=NUMPY[dtype])
     if dtype == "float32":
         return [float(v) for v in arr]

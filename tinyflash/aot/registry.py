@@ -1,0 +1,93 @@
+"""Op implementations, chosen per op by applicability and priority (the TVM "op strategy" idea).
+
+Each op has one analyzer, which validates the operator and returns a spec (shapes, quantization,
+fused activation), and one or more implementations. An implementation names the target features it
+needs, a predicate over the spec and a priority; the generator picks the highest-priority one that
+applies to the spec on the target. Every op has a reference implementation that needs no feature,
+so every model the analyzers accept builds on every board.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..model import Operator
+from .context import Context
+from .target import Target
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """What every analyzer returns at least: the operator and its step in the graph."""
+
+    step: int
+    op: Operator
+
+
+Analyzer = Callable[[Context, int, Operator], Any]
+Emitter = Callable[[Context, Any], list[str]]
+
+
+@dataclass(frozen=True)
+class Implementation:
+    op: str
+    name: str
+    emit: Emitter
+    priority: int = 0
+    requires: frozenset[str] = frozenset()
+    applies: Callable[[Any], bool] = lambda spec: True
+    #: Bytes of per-op scratch memory the implementation needs for a spec (placed by the planner).
+    scratch: Callable[[Any], int] = lambda spec: 0
+    summary: str = ""
+
+
+ANALYZERS: dict[str, Analyzer] = {}
+IMPLEMENTATIONS: dict[str, list[Implementation]] = {}
+
+
+def analyzer(*ops: str) -> Callable[[Analyzer], Analyzer]:
+    def register(fn: Analyzer) -> Analyzer:
+        for op in ops:
+            ANALYZERS[op] = fn
+        return fn
+
+    return register
+
+
+def implementation(
+    *ops: str,
+    name: str,
+    priority: int = 0,
+    requires: tuple[str, ...] = (),
+    applies: Callable[[Any], bool] | None = None,
+    scratch: Callable[[Any], int] | None = None,
+    summary: str = "",
+) -> Callable[[Emitter], Emitter]:
+    def register(fn: Emitter) -> Emitter:
+        for op in ops:
+            impl = Implementation(op, name, fn, priority, frozenset(requires), summary=summary)
+            if applies is not None:
+                impl = _replace(impl, applies=applies)
+            if scratch is not None:
+                impl = _replace(impl, scratch=scratch)
+            IMPLEMENTATIONS.setdefault(op, []).append(impl)
+            IMPLEMENTATIONS[op].sort(key=lambda i: -i.priority)
+        return fn
+
+    return register
+
+
+def _replace(impl: Implementation, **changes: Any) -> Implementation:
+    from dataclasses import replace
+
+    return replace(impl, **changes)
+
+
+def choose(opcode: str, spec: Any, target: Target) -> Implementation:
+    """The highest-priority implementation of ``opcode`` that applies to ``spec`` on ``target``."""
+    for impl in IMPLEMENTATIONS[opcode]:
+        if target.has(impl.requires) and impl.applies(spec):
+            return impl
+    raise AssertionError(f"no implementation of {opcode} applies (every op needs an unconditional reference)")
