@@ -38,7 +38,10 @@ def float_literal(x: float) -> str:
 
 
 def int_literal(v: int) -> str:
-    return "INT32_MIN" if v == -(2**31) else str(int(v))
+    v = int(v)
+    if v == -(2**31):
+        return "INT32_MIN"
+    return f"0x{v:08x}u" if v >= 2**31 else str(v)
 
 
 def literal(value: float | int | bool) -> str:

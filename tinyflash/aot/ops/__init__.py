@@ -1,5 +1,5 @@
 """Op analyzers and implementations; importing the package registers them all."""
 
-from . import conv, elementwise, fully_connected, pool, shape
+from . import conv, conv_dsp, elementwise, fully_connected, pool, shape
 
-__all__ = ["conv", "elementwise", "fully_connected", "pool", "shape"]
+__all__ = ["conv", "conv_dsp", "elementwise", "fully_connected", "pool", "shape"]

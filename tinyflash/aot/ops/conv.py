@@ -48,6 +48,8 @@ class ConvSpec(OpSpec):
     #: CONV_2D: input channels per group (the filter's depth); DEPTHWISE_CONV_2D: the depth multiplier.
     extra: int
     act: int
+    #: int8 weights with every zero point 0 (what TFLite's converter produces); the optimized kernels need it.
+    symmetric: bool = False
 
 
 def _padding(padding: int, in_size: int, filter_size: int, stride: int, dilation: int) -> tuple[int, int]:
@@ -108,7 +110,10 @@ def analyze(ctx: Context, step: int, op: Operator) -> ConvSpec:
         raise fail(step, op, "the bias needs one value per output channel")
     if kind == "int8" and len(weights.quant.scales) not in (1, out.shape[3]):
         raise fail(step, op, "per-channel filter scales do not match the output depth")
-    return ConvSpec(step, op, kind, depthwise, op.inputs[0], op.inputs[1], bias, op.outputs[0], geometry, extra, act)
+    symmetric = kind == "int8" and all(z == 0 for z in weights.quant.zero_points)
+    return ConvSpec(
+        step, op, kind, depthwise, op.inputs[0], op.inputs[1], bias, op.outputs[0], geometry, extra, act, symmetric
+    )
 
 
 def requantization(ctx: Context, s: ConvSpec) -> list[quant.Multiplier]:

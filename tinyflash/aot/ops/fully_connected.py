@@ -22,6 +22,8 @@ class FullyConnectedSpec(OpSpec):
     depth: int
     units: int
     act: int
+    #: int8 weights with every zero point 0 (what TFLite's converter produces); the optimized kernels need it.
+    symmetric: bool = False
 
 
 @analyzer("FULLY_CONNECTED")
@@ -50,8 +52,9 @@ def analyze(ctx: Context, step: int, op: Operator) -> FullyConnectedSpec:
         scales = weights.quant.scales
         if len(scales) not in (1, units):
             raise fail(step, op, "per-channel weight scales do not match the units")
+    symmetric = kind == "int8" and all(z == 0 for z in weights.quant.zero_points)
     return FullyConnectedSpec(
-        step, op, kind, op.inputs[0], op.inputs[1], bias, op.outputs[0], batches, depth, units, act
+        step, op, kind, op.inputs[0], op.inputs[1], bias, op.outputs[0], batches, depth, units, act, symmetric
     )
 
 
