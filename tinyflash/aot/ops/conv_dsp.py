@@ -87,7 +87,7 @@ def _quant_array(ctx: Context, step: int, values: list[int]) -> Ref:
 
 def _matmul_layout(w: np.ndarray) -> np.ndarray:
     """[channels][depth] -> channel pairs interleaved per 4 depth values; an odd last channel alone."""
-    channels, depth = w.shape
+    channels = w.shape[0]
     parts = []
     for c in range(0, channels - 1, 2):
         parts.append(np.stack([w[c].reshape(-1, 4), w[c + 1].reshape(-1, 4)], axis=1).reshape(-1))
