@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyflash.aot import generate
+from tinyflash.aot import GENERIC, Target, generate
 from tinyflash.model import ModelInfo, parse_model
 
 REPO = Path(__file__).resolve().parents[2]
@@ -133,14 +133,19 @@ def _compile(args: list[str]) -> None:
     assert proc.returncode == 0, f"{' '.join(args[:3])} ... failed:\n{proc.stderr[:6000]}"
 
 
-def build_host_program(models: list[ModelInfo], workdir: Path, compiler: str = "g++") -> HostProgram:
-    """Generate every model into namespace ``caseN``, compile the units in parallel and link them."""
+def build_host_program(
+    models: list[ModelInfo], workdir: Path, compiler: str = "g++", targets: list[Target] | None = None
+) -> HostProgram:
+    """Generate every model into namespace ``caseN`` (for ``targets[N]``, default generic), compile the
+    units in parallel and link them. On the host, kernels for a ``dsp`` target use the portable forms
+    of the DSP instructions (kernels/dsp/simd.h), so their arithmetic is checked here too."""
     workdir.mkdir(parents=True, exist_ok=True)
     shutil.copy(RUNTIME_HEADER, workdir / "model_runtime.h")
+    targets = targets or [GENERIC] * len(models)
     sources = []
-    for i, m in enumerate(models):
+    for i, (m, target) in enumerate(zip(models, targets, strict=True)):
         path = workdir / f"case{i}.cc"
-        path.write_text(generate(m, namespace=f"case{i}").files["model_aot.cc"])
+        path.write_text(generate(m, namespace=f"case{i}", target=target).files["model_aot.cc"])
         sources.append(path)
     decls = "\n".join(
         f"namespace case{i} {{ bool Setup(); size_t InputCount(); size_t OutputCount(); "
