@@ -4,7 +4,6 @@ on the host (the DSP instructions in portable C) and on QEMU's Cortex-M4 (the re
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np

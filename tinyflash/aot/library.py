@@ -140,8 +140,10 @@ class Ref(str):
     """A C expression naming an object (a pointer field's value): ``kOp3Multiplier``, ``&kOp3Broadcast``."""
 
 
-def initializer(struct: str, values: Mapping[str, object], indent: int = 0) -> str:
-    """``{.a = 1, .b = 2}`` for ``struct`` from ``values`` keyed by field name (all fields, no others)."""
+def initializer(struct: str, values: Mapping[str, object], indent: int = 0, nested: bool = False) -> str:
+    """``{.a = 1, .b = 2}`` for ``struct`` from ``values`` keyed by field name (all fields, no others).
+
+    Too long for one line, the top level puts one field per line and nested structs fill their lines."""
     s = structs()[struct]
     names = [f.name for f in s.fields]
     missing = [n for n in names if n not in values]
@@ -152,6 +154,14 @@ def initializer(struct: str, values: Mapping[str, object], indent: int = 0) -> s
     one_line = "{" + ", ".join(items) + "}"
     if len(one_line) + indent <= 100 and "\n" not in one_line:
         return one_line
+    if nested:
+        lines, line, start = [], "{", indent  # start: the column the current line begins at
+        for item in items:
+            if start + len(line) + len(item) > 110 and line.strip() != "{":
+                lines.append(line.rstrip())
+                line, start = " " * (indent + 1), 0
+            line += item + ", "
+        return "\n".join([*lines, line.rstrip(", ") + "}"])
     pad = " " * (indent + 4)
     return "{\n" + "".join(f"{pad}{item},\n" for item in items) + " " * indent + "}"
 
@@ -171,7 +181,7 @@ def _value(struct: str, f: Field, value: object, indent: int) -> str:
     if f.ctype in structs():
         if not isinstance(value, Mapping):
             raise ValueError(f"{where} is a struct {f.ctype}: pass a mapping")
-        return initializer(f.ctype, value, indent)
+        return initializer(f.ctype, value, indent + len(f.name) + 4, nested=True)
     return _scalar(where, f.ctype, value)
 
 

@@ -12,8 +12,7 @@ struct Broadcast {
 
 // `broadcast` is null when both inputs have the output's shape.
 template <typename T, typename Op>
-inline void BinaryOp(const Broadcast* broadcast, int32_t count, const T* input1, const T* input2, T* output,
-                     Op op) {
+inline void BinaryOp(const Broadcast* broadcast, int32_t count, const T* input1, const T* input2, T* output, Op op) {
   if (broadcast == nullptr) {
     for (int32_t i = 0; i < count; ++i) {
       output[i] = op(input1[i], input2[i]);

@@ -4,9 +4,7 @@
 
 #include <stdint.h>
 
-inline int32_t Clamp(int32_t value, int32_t lo, int32_t hi) {
-  return value < lo ? lo : (value > hi ? hi : value);
-}
+inline int32_t Clamp(int32_t value, int32_t lo, int32_t hi) { return value < lo ? lo : (value > hi ? hi : value); }
 
 // min(max(x, lo), hi) in the order TFLite evaluates it, so a NaN passes through as it does there.
 inline float ClampFloat(float value, float lo, float hi) {
@@ -40,8 +38,8 @@ inline int32_t ShiftLeftWrapping(int32_t x, int shift) {
 inline int32_t MultiplyByQuantizedMultiplier(int32_t x, int32_t multiplier, int shift) {
   const int left_shift = shift > 0 ? shift : 0;
   const int right_shift = shift > 0 ? 0 : -shift;
-  return RoundingDivideByPOT(
-      SaturatingRoundingDoublingHighMul(ShiftLeftWrapping(x, left_shift), multiplier), right_shift);
+  return RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(ShiftLeftWrapping(x, left_shift), multiplier),
+                             right_shift);
 }
 
 #endif  // TINYFLASH_AOT_COMMON_FIXEDPOINT_H_

@@ -37,8 +37,7 @@ inline int32_t ExpOnIntervalNegativeQuarterToZero(int32_t a) {
   const int32_t x3 = SaturatingRoundingDoublingHighMul(x2, x);
   const int32_t x4 = SaturatingRoundingDoublingHighMul(x2, x2);
   const int32_t x4_over_4 = RoundingDivideByPOT(x4, 2);
-  const int32_t poly =
-      RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x4_over_4 + x3, kOneThird) + x2, 1);
+  const int32_t poly = RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x4_over_4 + x3, kOneThird) + x2, 1);
   return kExpMinusOneEighth + SaturatingRoundingDoublingHighMul(kExpMinusOneEighth, x + poly);
 }
 
@@ -50,8 +49,7 @@ inline int32_t ExpOnNegativeValues(int32_t a, int integer_bits) {
   int32_t result = ExpOnIntervalNegativeQuarterToZero(Rescale(a_mod_quarter_minus_quarter, integer_bits, 0));
   const int32_t remainder = a_mod_quarter_minus_quarter - a;
   // exp(-2^k) for k = -2..4, Q0: multiply in one factor per set bit of the remainder.
-  static const int32_t kExpOfMinusPowerOfTwo[7] = {1672461947, 1302514674, 790015084, 290630308,
-                                                   39332535,   720401,     242};
+  static const int32_t kExpOfMinusPowerOfTwo[7] = {1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242};
   for (int k = -2; k <= 4; ++k) {
     if (integer_bits > k && (remainder & (INT32_C(1) << (fractional_bits + k))) != 0) {
       result = SaturatingRoundingDoublingHighMul(result, kExpOfMinusPowerOfTwo[k + 2]);
@@ -68,8 +66,8 @@ inline int32_t NewtonReciprocalHalfDenominator(int32_t half_denominator) {
   const int32_t kFortyEightOverSeventeen = 1515870810;       // Q2
   const int32_t kMinusThirtyTwoOverSeventeen = -1010580540;  // Q2
   const int32_t kOneQ2 = INT32_C(1) << 29;
-  int32_t x = kFortyEightOverSeventeen + SaturatingRoundingDoublingHighMul(half_denominator,
-                                                                           kMinusThirtyTwoOverSeventeen);
+  int32_t x =
+      kFortyEightOverSeventeen + SaturatingRoundingDoublingHighMul(half_denominator, kMinusThirtyTwoOverSeventeen);
   for (int i = 0; i < 3; ++i) {
     const int32_t half_denominator_times_x = SaturatingRoundingDoublingHighMul(half_denominator, x);
     const int32_t one_minus = kOneQ2 - half_denominator_times_x;

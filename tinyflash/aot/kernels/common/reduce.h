@@ -19,8 +19,8 @@ inline void Reduce(const Reduction& r, const T* input, Acc zero, Store store) {
     for (int32_t o1 = 0; o1 < r.outer[1]; ++o1) {
       for (int32_t o2 = 0; o2 < r.outer[2]; ++o2) {
         for (int32_t o3 = 0; o3 < r.outer[3]; ++o3) {
-          const T* base = input + o0 * r.outer_stride[0] + o1 * r.outer_stride[1] + o2 * r.outer_stride[2] +
-                          o3 * r.outer_stride[3];
+          const T* base =
+              input + o0 * r.outer_stride[0] + o1 * r.outer_stride[1] + o2 * r.outer_stride[2] + o3 * r.outer_stride[3];
           Acc acc = zero;
           for (int32_t i0 = 0; i0 < r.inner[0]; ++i0) {
             for (int32_t i1 = 0; i1 < r.inner[1]; ++i1) {

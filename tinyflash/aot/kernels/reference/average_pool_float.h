@@ -23,9 +23,9 @@ inline void AveragePoolFloat(const PoolFloatParams& p, const float* input, float
           float count = 0.0f;
           for (int32_t f_y = y_start; f_y < y_end; ++f_y) {
             for (int32_t f_x = x_start; f_x < x_end; ++f_x) {
-              total += input[((b * w.input_height + in_y_origin + f_y) * w.input_width + in_x_origin + f_x) *
-                                 w.input_depth +
-                             c];
+              total +=
+                  input[((b * w.input_height + in_y_origin + f_y) * w.input_width + in_x_origin + f_x) * w.input_depth +
+                        c];
               count += 1.0f;
             }
           }

@@ -23,9 +23,9 @@ inline void AveragePoolInt8(const PoolInt8Params& p, const int8_t* input, int8_t
           int32_t count = 0;
           for (int32_t f_y = y_start; f_y < y_end; ++f_y) {
             for (int32_t f_x = x_start; f_x < x_end; ++f_x) {
-              acc += input[((b * w.input_height + in_y_origin + f_y) * w.input_width + in_x_origin + f_x) *
-                               w.input_depth +
-                           c];
+              acc +=
+                  input[((b * w.input_height + in_y_origin + f_y) * w.input_width + in_x_origin + f_x) * w.input_depth +
+                        c];
               ++count;
             }
           }

@@ -43,8 +43,7 @@ inline void ConvInt8(const ConvInt8Params& p, const int8_t* input, const int8_t*
               }
               const int8_t* in =
                   input + ((b * w.input_height + in_y) * w.input_width + in_x) * w.input_depth + in_c_base;
-              const int8_t* f =
-                  filter + ((out_c * w.filter_height + f_y) * w.filter_width + f_x) * p.filter_depth;
+              const int8_t* f = filter + ((out_c * w.filter_height + f_y) * w.filter_width + f_x) * p.filter_depth;
               for (int32_t c = 0; c < p.filter_depth; ++c) {
                 acc += f[c] * (in[c] + p.input_offset);
               }

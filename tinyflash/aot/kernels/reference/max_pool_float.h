@@ -24,8 +24,7 @@ inline void MaxPoolFloat(const PoolFloatParams& p, const float* input, float* ou
           for (int32_t f_y = y_start; f_y < y_end; ++f_y) {
             for (int32_t f_x = x_start; f_x < x_end; ++f_x) {
               const float value =
-                  input[((b * w.input_height + in_y_origin + f_y) * w.input_width + in_x_origin + f_x) *
-                            w.input_depth +
+                  input[((b * w.input_height + in_y_origin + f_y) * w.input_width + in_x_origin + f_x) * w.input_depth +
                         c];
               max = value > max ? value : max;
             }

@@ -23,8 +23,7 @@ inline void MaxPoolInt8(const PoolInt8Params& p, const int8_t* input, int8_t* ou
           for (int32_t f_y = y_start; f_y < y_end; ++f_y) {
             for (int32_t f_x = x_start; f_x < x_end; ++f_x) {
               const int32_t value =
-                  input[((b * w.input_height + in_y_origin + f_y) * w.input_width + in_x_origin + f_x) *
-                            w.input_depth +
+                  input[((b * w.input_height + in_y_origin + f_y) * w.input_width + in_x_origin + f_x) * w.input_depth +
                         c];
               max = value > max ? value : max;
             }

@@ -42,11 +42,10 @@ inline void SoftmaxInt8(const SoftmaxInt8Params& p, const int8_t* input, int8_t*
     for (int32_t c = 0; c < p.depth; ++c) {
       const int32_t diff = in[c] - max_in_row;
       if (diff >= p.diff_min) {
-        const int32_t scaled_diff = SaturatingRoundingDoublingHighMul(ShiftLeftWrapping(diff, p.input_left_shift),
-                                                                      p.input_multiplier);
+        const int32_t scaled_diff =
+            SaturatingRoundingDoublingHighMul(ShiftLeftWrapping(diff, p.input_left_shift), p.input_multiplier);
         const int32_t exp_in_0 = ExpOnNegativeValues(scaled_diff, 5);
-        const int32_t unsat =
-            RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(shifted_scale, exp_in_0), exponent);
+        const int32_t unsat = RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(shifted_scale, exp_in_0), exponent);
         out[c] = static_cast<int8_t>(Clamp(unsat - 128, INT8_MIN, INT8_MAX));
       } else {
         out[c] = INT8_MIN;
