@@ -107,6 +107,12 @@ def _check_tensors(sg: Subgraph) -> None:
             )
         if t.dtype in emit.CTYPES and t.nbytes > MAX_TENSOR_BYTES:
             raise ModelError(f"tensor '{t.name}' would take {t.nbytes:,} bytes", "check the model's shapes")
+        if t.is_constant and t.dtype in emit.CTYPES and len(t.data or b"") != t.nbytes:
+            raise ModelError(
+                f"constant tensor '{t.name}' holds {len(t.data or b'')} bytes, its shape {list(t.shape)} needs "
+                f"{t.nbytes}",
+                "re-export the model",
+            )
     for i in (*sg.inputs, *sg.outputs):
         t = sg.tensors[i]
         if t.is_constant or t.dtype not in emit.RUNTIME_TYPES:

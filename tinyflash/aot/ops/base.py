@@ -34,8 +34,9 @@ def dtype(step: int, op: Operator, t: Tensor, *allowed: str) -> str:
         q = t.quant
         if q is None or not q.scales:
             raise fail(step, op, f"tensor '{t.name}' is {t.dtype} without quantization parameters")
-        if any(not math.isfinite(s) or s <= 0 or s > 1e30 for s in q.scales):
-            raise fail(step, op, f"tensor '{t.name}' has a quantization scale that is not a positive number")
+        bad = [s for s in q.scales if not math.isfinite(s) or s <= 0 or s > 1e30]
+        if bad:
+            raise fail(step, op, f"tensor '{t.name}' has quantization scale {bad[0]!r} (need a positive, finite one)")
         lo, hi = INT_TYPES[t.dtype]
         if not q.zero_points or any(not lo <= z <= hi for z in q.zero_points):
             raise fail(step, op, f"tensor '{t.name}' has a zero point outside the {t.dtype} range")

@@ -89,6 +89,8 @@ def analyze(ctx: Context, step: int, op: Operator) -> ConvSpec:
     base.dtype(step, op, out, kind)
     if bias >= 0:
         base.dtype(step, op, ctx.tensor(bias), "float32" if kind == "float32" else "int32")
+    if not weights.is_constant or (bias >= 0 and not ctx.tensor(bias).is_constant):
+        raise fail(step, op, "weights and bias must be constant tensors")
     base.rank(step, op, weights, 4)
     if min(weights.shape) < 1:
         raise fail(step, op, "the filter has an empty dimension")

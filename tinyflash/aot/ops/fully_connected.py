@@ -38,6 +38,8 @@ def analyze(ctx: Context, step: int, op: Operator) -> FullyConnectedSpec:
     base.dtype(step, op, out, kind)
     if bias >= 0:
         base.dtype(step, op, ctx.tensor(bias), "float32" if kind == "float32" else "int32")
+    if not weights.is_constant or (bias >= 0 and not ctx.tensor(bias).is_constant):
+        raise fail(step, op, "weights and bias must be constant tensors")
     if len(weights.shape) != 2 or not out.shape:
         raise fail(step, op, "weights must be 2-D and the output at least 1-D")
     units, depth = weights.shape
