@@ -52,7 +52,11 @@ def inspect_model(
     arena = estimate_arena(model, use_runtime=use_runtime, progress=progress)
     fit = None
     if board is not None:
-        fit = check_fit_aot(model, aot.arena_bytes, board) if chosen == "aot" else check_fit(model, arena.bytes, board)
+        fit = (
+            check_fit_aot(model, aot.arena_bytes, board, aot.flash_bytes or None)
+            if chosen == "aot"
+            else check_fit(model, arena.bytes, board)
+        )
     return InspectReport(
         model=model,
         arena=arena,

@@ -28,6 +28,8 @@ class AotSupport:
     lower_bound_bytes: int = 0
     #: The op implementations' scratch buffers, placed in the arena with the activations (all together).
     scratch_bytes: int = 0
+    #: Flash of the generated code and constants, as the generator estimates it for the target.
+    flash_bytes: int = 0
     #: The target the kernels were chosen for (the board's features, generic without a board) and each op's choice.
     target: str = ""
     implementations: tuple[tuple[int, str, str], ...] = ()  # (step, op, implementation)
@@ -56,6 +58,7 @@ def aot_support(model: ModelInfo, board: Board | None = None) -> AotSupport:
         result.arena_bytes,
         result.lower_bound_bytes,
         scratch_bytes=result.scratch_bytes,
+        flash_bytes=result.flash_bytes,
         target=target.describe(),
         implementations=tuple((c.step, c.opcode, c.implementation) for c in result.choices),
     )

@@ -14,6 +14,8 @@ from .planner import Plan
 from .target import GENERIC, Target
 
 HINT = "use --runtime tflm, which supports every op TFLM has a kernel for"
+#: A parameter struct in flash, generously (the largest, with a window, is 84 bytes).
+PARAMS_BYTES = 96
 
 
 @dataclass
@@ -25,6 +27,8 @@ class Context:
     declarations: list[str] = field(default_factory=list)
     constants: dict[int, str] = field(default_factory=dict)
     constant_decls: list[str] = field(default_factory=list)
+    #: Bytes of the constant arrays and parameter structs declared so far (they go to flash).
+    constant_bytes: int = 0
 
     def tensor(self, index: int) -> Tensor:
         return self.sg.tensors[index]
@@ -54,6 +58,7 @@ class Context:
             self.constants[index] = name
             values = emit.tensor_values(t.data or b"", t.dtype, t.elements)
             per_line = 8 if t.dtype == "float32" else 16
+            self.constant_bytes += t.nbytes
             shape = "x".join(str(d) for d in t.shape) or "scalar"
             self.constant_decls.append(
                 f"// {t.dtype} [{shape}]\n" + emit.array(emit.CTYPES[t.dtype], name, values, per_line, align=True)
@@ -67,11 +72,13 @@ class Context:
     def params(self, struct: str, name: str, values: Mapping[str, object]) -> Ref:
         """Declare ``constexpr <struct> <name>`` with a named initializer; its fields come from the header."""
         self.declarations.append(f"constexpr {struct} {name} = {library.initializer(struct, values)};")
+        self.constant_bytes += PARAMS_BYTES
         return Ref(name)
 
     def array(self, ctype: str, name: str, values, per_line: int = 16, align: bool = False) -> Ref:
         """Declare a constant array computed at generation time (flash)."""
         values = [int(v) for v in values] if ctype != "float" else [float(v) for v in values]
+        self.constant_bytes += len(values) * emit.SIZES[ctype]
         self.declarations.append(emit.array(ctype, name, values, per_line, align=align, qualifier="constexpr"))
         return Ref(name)
 

@@ -41,6 +41,8 @@ class Implementation:
     #: Bytes of per-op scratch memory the implementation needs for a spec (placed by the planner).
     scratch: Callable[[Any], int] = lambda spec: 0
     summary: str = ""
+    #: Code each use adds beyond its kernel header's (a template instantiated per op: shapes as constants).
+    code_bytes: int = 0
 
 
 ANALYZERS: dict[str, Analyzer] = {}
@@ -64,10 +66,11 @@ def implementation(
     applies: Callable[[Any], bool] | None = None,
     scratch: Callable[[Any], int] | None = None,
     summary: str = "",
+    code_bytes: int = 0,
 ) -> Callable[[Emitter], Emitter]:
     def register(fn: Emitter) -> Emitter:
         for op in ops:
-            impl = Implementation(op, name, fn, priority, frozenset(requires), summary=summary)
+            impl = Implementation(op, name, fn, priority, frozenset(requires), summary=summary, code_bytes=code_bytes)
             if applies is not None:
                 impl = _replace(impl, applies=applies)
             if scratch is not None:
