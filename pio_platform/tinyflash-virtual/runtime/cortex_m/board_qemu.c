@@ -34,6 +34,9 @@ void board_init(void) {
   SYST_RVR = SYSTICK_RELOAD;
   SYST_CVR = 0;
   SYST_CSR = SYST_CSR_ENABLE_TICKINT_CPUCLK;
+  /* The counter reads 0 until its first reload; a reading then would look 2^24 ticks late. */
+  while (SYST_CVR == 0) {
+  }
 }
 
 void board_write(const char* data, size_t length) {
