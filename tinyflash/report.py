@@ -117,6 +117,7 @@ def report_json(r: InspectReport) -> dict[str, Any]:
             "arena_bytes": r.aot.arena_bytes,
             "lower_bound_bytes": r.aot.lower_bound_bytes,
             "scratch_bytes": r.aot.scratch_bytes,
+            "scratch_peak_bytes": r.aot.scratch_peak_bytes,
             "unsupported_ops": list(r.aot.unsupported_ops),
             "target": r.aot.target,
             "implementations": [{"step": s, "op": op, "implementation": impl} for s, op, impl in r.aot.implementations],

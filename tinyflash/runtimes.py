@@ -26,8 +26,10 @@ class AotSupport:
     files: dict[str, str] | None = None
     arena_bytes: int = 0
     lower_bound_bytes: int = 0
-    #: The op implementations' scratch buffers, placed in the arena with the activations (all together).
+    #: The op implementations' scratch buffers, placed in the arena with the activations: all of them together,
+    #: and the largest (what scratch can add to the arena at most).
     scratch_bytes: int = 0
+    scratch_peak_bytes: int = 0
     #: Flash of the generated code and constants, as the generator estimates it for the target.
     flash_bytes: int = 0
     #: The target the kernels were chosen for (the board's features, generic without a board) and each op's choice.
@@ -58,6 +60,7 @@ def aot_support(model: ModelInfo, board: Board | None = None) -> AotSupport:
         result.arena_bytes,
         result.lower_bound_bytes,
         scratch_bytes=result.scratch_bytes,
+        scratch_peak_bytes=result.scratch_peak_bytes,
         flash_bytes=result.flash_bytes,
         target=target.describe(),
         implementations=tuple((c.step, c.opcode, c.implementation) for c in result.choices),

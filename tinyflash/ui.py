@@ -92,7 +92,11 @@ def render_inspect(r: InspectReport) -> None:
         f"margin  ({esc(a.detail)})"
     )
     if r.aot.supported:
-        scratch = f", {r.aot.scratch_bytes:,} B of it op scratch" if r.aot.scratch_bytes else ""
+        scratch = (
+            f"; op scratch {r.aot.scratch_bytes:,} B in all, {r.aot.scratch_peak_bytes:,} B at most at a time"
+            if r.aot.scratch_bytes
+            else ""
+        )
         console.print(f"AOT runtime [bold]{r.aot.arena_bytes:,} B[/] arena (live-bytes lower bound "
                       f"{r.aot.lower_bound_bytes:,} B{scratch}); `build --runtime auto` uses it")  # fmt: skip
         console.print(f"  kernels for {r.aot.target}: " + _implementations(r.aot.implementations))

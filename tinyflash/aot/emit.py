@@ -83,3 +83,22 @@ def tensor_values(data: bytes, dtype: str, count: int) -> list:
     if dtype == "float32":
         return [float(v) for v in arr]
     return [int(v) for v in arr]
+
+
+_CALL = re.compile(r"^([A-Za-z_][\w<>:]*\()(.*)\);$")
+
+
+def wrap_call(line: str, width: int = 110) -> list[str]:
+    """A call statement, its arguments continued under the first one when the line is longer than ``width``."""
+    m = _CALL.match(line)
+    if len(line) <= width or m is None:
+        return [line]
+    head, args = m.group(1), m.group(2).split(", ")
+    lines, current = [], head
+    for i, arg in enumerate(args):
+        piece = arg + (", " if i + 1 < len(args) else ");")
+        if len(current) + len(piece.rstrip()) > width and current.strip() and current != head:
+            lines.append(current.rstrip())
+            current = " " * len(head)
+        current += piece
+    return [*lines, current]

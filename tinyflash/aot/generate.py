@@ -46,11 +46,12 @@ class AotResult:
     files: dict[str, str]
     arena_bytes: int
     lower_bound_bytes: int
-    scratch_bytes: int = 0
+    scratch_bytes: int = 0  # all ops' scratch buffers together (see Plan.scratch_bytes)
     choices: tuple[OpChoice, ...] = ()
     target: Target = GENERIC
     #: Flash the generated file takes, estimated generously: its constants exactly plus code (see CODE_PER_*).
     flash_bytes: int = 0
+    scratch_peak_bytes: int = 0  # the largest scratch buffer of one op
 
 
 def unsupported_ops(model: ModelInfo) -> list[str]:
@@ -77,7 +78,7 @@ def generate(model: ModelInfo, namespace: str = "model", target: Target = GENERI
     ctx.plan = plan_memory(sg, scratch)
     operators = []
     for step, (op, spec, impl) in enumerate(zip(sg.operators, specs, impls, strict=True)):
-        lines = impl.emit(ctx, spec)
+        lines = [wrapped for line in impl.emit(ctx, spec) for wrapped in emit.wrap_call(line, 108)]
         operators.append(
             {
                 "step": step,
@@ -104,6 +105,7 @@ def generate(model: ModelInfo, namespace: str = "model", target: Target = GENERI
         choices,
         target,
         ctx.constant_bytes + code,
+        plan.scratch_peak_bytes,
     )
 
 
@@ -160,7 +162,8 @@ def _render(model: ModelInfo, ctx: Context, operators: list[dict], namespace: st
             target=ctx.target.describe(),
             arena_bytes=plan.arena_bytes,
             lower_bound_bytes=plan.lower_bound_bytes,
-            scratch_bytes=plan.scratch_bytes,
+            scratch_ops=len(plan.scratch_offsets),
+            scratch_peak_bytes=plan.scratch_peak_bytes,
             system_includes=sorted({"stddef.h", "stdint.h", *system}),
             system_blocks=blocks,
             namespace=namespace,

@@ -45,8 +45,13 @@ class Plan:
 
     @property
     def scratch_bytes(self) -> int:
-        """Scratch bytes of all ops together (they share the arena with the activations)."""
+        """Scratch bytes of all ops together (each lives during its op only, placed with the activations)."""
         return sum(b.nbytes for b in self.buffers if b.scratch_for >= 0)
+
+    @property
+    def scratch_peak_bytes(self) -> int:
+        """The largest one op needs: what scratch adds to the arena at most."""
+        return max((b.nbytes for b in self.buffers if b.scratch_for >= 0), default=0)
 
 
 def plan_memory(sg: Subgraph, scratch: Mapping[int, int] | None = None) -> Plan:

@@ -243,10 +243,8 @@ def conv_im2col(ctx: Context, s: ConvSpec) -> list[str]:
         "quant": _quant_array(ctx, s.step, values),
     }
     ctx.params("ConvInt8DspParams", name, fields)
-    return [
-        f"ConvInt8Dsp<{name}>({ctx.pointer(s.input, True)}, ArenaAt<int8_t>({ctx.scratch_name(s.step)}),",
-        f"                    {ctx.pointer(s.output)});",
-    ]
+    scratch = f"ArenaAt<int8_t>({ctx.scratch_name(s.step)})"
+    return [f"ConvInt8Dsp<{name}>({ctx.pointer(s.input, True)}, {scratch}, {ctx.pointer(s.output)});"]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -297,7 +295,5 @@ def depthwise(ctx: Context, s: ConvSpec) -> list[str]:
         "quant": _quant_array(ctx, s.step, values),
     }
     ctx.params("DepthwiseConvInt8DspParams", name, fields)
-    return [
-        f"DepthwiseConvInt8Dsp<{name}>({ctx.pointer(s.input, True)}, ArenaAt<int8_t>({ctx.scratch_name(s.step)}),",
-        f"                             {ctx.pointer(s.output)});",
-    ]
+    scratch = f"ArenaAt<int8_t>({ctx.scratch_name(s.step)})"
+    return [f"DepthwiseConvInt8Dsp<{name}>({ctx.pointer(s.input, True)}, {scratch}, {ctx.pointer(s.output)});"]
