@@ -25,8 +25,9 @@ KERNELS_DIR = Path(__file__).resolve().parent / "kernels"
 
 _LOCAL_INCLUDE = re.compile(r'^#include "([^"]+)"\s*$')
 _SYSTEM_INCLUDE = re.compile(r"^#include <([^>]+)>\s*$")
-#: An `#if` around nothing but system includes (e.g. <arm_acle.h> when the DSP extension exists): hoisted whole.
-_CONDITIONAL_INCLUDES = re.compile(r"^#if[^\n]*\n(?:#include <[^>]+>\n)+#endif[^\n]*\n", re.M)
+#: An `#if` around nothing but system includes and macro definitions (<arm_acle.h> where the compiler has the DSP
+#: intrinsics): hoisted whole, to the top of the generated file.
+_CONDITIONAL_INCLUDES = re.compile(r"^#if[^\n]*\n(?:#(?:include <[^>]+>|define \w+[^\n]*)\n)+#endif[^\n]*\n", re.M)
 _STRUCT = re.compile(r"^struct (\w+) \{\n(.*?)\n\};", re.S | re.M)
 _FIELD = re.compile(r"^(const )?(\w+)(\*)? (\w+)(?:\[(\d+)\])?;$")
 _INT_RANGES = {

@@ -1,28 +1,27 @@
-// The Armv7E-M DSP instructions the optimized kernels use, through ACLE intrinsics (<arm_acle.h>) where
-// the compiler targets the DSP extension, and as portable C with the same results elsewhere, so the
-// kernels' arithmetic can be checked on the host too.
+// The Armv7E-M DSP instructions the optimized kernels use: ACLE intrinsics (<arm_acle.h>) or inline assembly
+// where the compiler targets the DSP extension, and portable C with the same results elsewhere, so the kernels'
+// arithmetic can be checked on the host too.
 #ifndef TINYFLASH_AOT_DSP_SIMD_H_
 #define TINYFLASH_AOT_DSP_SIMD_H_
 
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+// GCC's <arm_acle.h> has the SIMD32 intrinsics since GCC 10; older ones (GCC 7 and 9 in some Arduino cores) get the
+// same instructions through inline assembly, as do builds defining TINYFLASH_DSP_ASM (the tests check both).
+#if defined(__ARM_FEATURE_DSP) && !defined(TINYFLASH_DSP_ASM) && (defined(__clang__) || __GNUC__ >= 10)
 #include <arm_acle.h>
+#define TINYFLASH_DSP_ACLE 1
 #endif
 
-// TINYFLASH_UNROLL fully unrolls the loop that follows (a compile-time trip count); TINYFLASH_UNROLL_BY(n)
-// unrolls it n times. Compilers without the pragma just run the loop.
-#define TINYFLASH_PRAGMA(text) _Pragma(#text)
+// TINYFLASH_UNROLL fully unrolls the loop that follows (a compile-time trip count). Compilers without the pragma
+// (GCC before 8) just run the loop.
 #if defined(__clang__)
 #define TINYFLASH_UNROLL _Pragma("unroll")
-#define TINYFLASH_UNROLL_BY(n) TINYFLASH_PRAGMA(unroll n)
 #elif defined(__GNUC__) && __GNUC__ >= 8
 #define TINYFLASH_UNROLL _Pragma("GCC unroll 64")
-#define TINYFLASH_UNROLL_BY(n) TINYFLASH_PRAGMA(GCC unroll n)
 #else
 #define TINYFLASH_UNROLL
-#define TINYFLASH_UNROLL_BY(n)
 #endif
 
 // Four int8 values from memory (any alignment) as one word.
@@ -61,27 +60,47 @@ __attribute__((always_inline)) inline void FillBytes(int8_t* dst, int8_t value) 
 
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
 
+#if defined(TINYFLASH_DSP_ACLE)
 // Bytes 0 and 2 sign-extended into the low and high halfwords.
 inline uint32_t Sxtb16(uint32_t x) { return __sxtb16(x); }
 
-// Bytes 1 and 3 sign-extended into the low and high halfwords.
+// acc + lo(a) * lo(b) + hi(a) * hi(b), halfwords signed.
+inline int32_t Smlad(uint32_t a, uint32_t b, int32_t acc) { return __smlad(a, b, acc); }
+
+inline int32_t SaturateInt8(int32_t x) { return __ssat(x, 8); }
+#else
+inline uint32_t Sxtb16(uint32_t x) {
+  uint32_t result;
+  __asm__("sxtb16 %0, %1" : "=r"(result) : "r"(x));
+  return result;
+}
+
+inline int32_t Smlad(uint32_t a, uint32_t b, int32_t acc) {
+  int32_t result;
+  __asm__("smlad %0, %1, %2, %3" : "=r"(result) : "r"(a), "r"(b), "r"(acc));
+  return result;
+}
+
+inline int32_t SaturateInt8(int32_t x) {
+  int32_t result;
+  __asm__("ssat %0, #8, %1" : "=r"(result) : "r"(x));
+  return result;
+}
+#endif
+
+// Bytes 1 and 3 sign-extended into the low and high halfwords (no ACLE intrinsic takes the rotation).
 inline uint32_t Sxtb16Ror8(uint32_t x) {
   uint32_t result;
   __asm__("sxtb16 %0, %1, ror #8" : "=r"(result) : "r"(x));
   return result;
 }
 
-// acc + lo(a) * lo(b) + hi(a) * hi(b), halfwords signed.
-inline int32_t Smlad(uint32_t a, uint32_t b, int32_t acc) { return __smlad(a, b, acc); }
-
-// (a * b + 2^31) >> 32: the rounded high word of the product.
+// (a * b + 2^31) >> 32: the rounded high word of the product (no ACLE intrinsic).
 inline int32_t Smmulr(int32_t a, int32_t b) {
   int32_t result;
   __asm__("smmulr %0, %1, %2" : "=r"(result) : "r"(a), "r"(b));
   return result;
 }
-
-inline int32_t SaturateInt8(int32_t x) { return __ssat(x, 8); }
 
 #else
 
