@@ -58,34 +58,36 @@ def analyzer(*ops: str) -> Callable[[Analyzer], Analyzer]:
     return register
 
 
+def _always(spec: Any) -> bool:
+    return True
+
+
+def _no_scratch(spec: Any) -> int:
+    return 0
+
+
 def implementation(
     *ops: str,
     name: str,
     priority: int = 0,
     requires: tuple[str, ...] = (),
-    applies: Callable[[Any], bool] | None = None,
-    scratch: Callable[[Any], int] | None = None,
+    applies: Callable[[Any], bool] = _always,
+    scratch: Callable[[Any], int] = _no_scratch,
     summary: str = "",
     code_bytes: int = 0,
 ) -> Callable[[Emitter], Emitter]:
+    """Register the decorated emitter as implementation ``name`` of ``ops``."""
+
     def register(fn: Emitter) -> Emitter:
         for op in ops:
-            impl = Implementation(op, name, fn, priority, frozenset(requires), summary=summary, code_bytes=code_bytes)
-            if applies is not None:
-                impl = _replace(impl, applies=applies)
-            if scratch is not None:
-                impl = _replace(impl, scratch=scratch)
-            IMPLEMENTATIONS.setdefault(op, []).append(impl)
-            IMPLEMENTATIONS[op].sort(key=lambda i: -i.priority)
+            impls = IMPLEMENTATIONS.setdefault(op, [])
+            impls.append(
+                Implementation(op, name, fn, priority, frozenset(requires), applies, scratch, summary, code_bytes)
+            )
+            impls.sort(key=lambda i: -i.priority)
         return fn
 
     return register
-
-
-def _replace(impl: Implementation, **changes: Any) -> Implementation:
-    from dataclasses import replace
-
-    return replace(impl, **changes)
 
 
 def choose(opcode: str, spec: Any, target: Target) -> Implementation:

@@ -74,7 +74,7 @@ def _weights(ctx: Context, index: int) -> np.ndarray:
     return np.frombuffer(t.data or b"", dtype=np.int8).reshape(t.shape)
 
 
-def _output_quant(ctx: Context, step: int, act: int, output: int, fast: bool) -> dict[str, object]:
+def _output_quant(ctx: Context, act: int, output: int, fast: bool) -> dict[str, object]:
     out = ctx.tensor(output)
     return {"fast": fast, "output_offset": out.quant.zero_point} | base.int8_range(act, out)
 
@@ -108,7 +108,7 @@ def _matmul(ctx: Context, step: int, rows: int, w: np.ndarray, bias: int, inp: i
         "rows": rows,
         "depth": depth,
         "channels": channels,
-        "output": _output_quant(ctx, step, act, out, fast),
+        "output": _output_quant(ctx, act, out, fast),
         "weights": ctx.array("int8_t", f"{name}Weights", _matmul_layout(w), 16, align=True),
         "quant": _quant_array(ctx, step, values),
     }
@@ -238,7 +238,7 @@ def conv_im2col(ctx: Context, s: ConvSpec) -> list[str]:
         "window": g.as_dict(),
         "column": column,
         "input_zero_point": zp_in,
-        "output": _output_quant(ctx, s.step, s.act, s.output, fast),
+        "output": _output_quant(ctx, s.act, s.output, fast),
         "weights": ctx.array("uint32_t", f"{name}Weights", _im2col_layout(w, column), 8, align=True),
         "quant": _quant_array(ctx, s.step, values),
     }
@@ -290,7 +290,7 @@ def depthwise(ctx: Context, s: ConvSpec) -> list[str]:
         "window": g.as_dict(),
         "band_width": _band_width(s),
         "input_zero_point": zp_in,
-        "output": _output_quant(ctx, s.step, s.act, s.output, fast),
+        "output": _output_quant(ctx, s.act, s.output, fast),
         "weights": ctx.array("int8_t", f"{name}Weights", w.reshape(-1), 16, align=True),
         "quant": _quant_array(ctx, s.step, values),
     }
