@@ -99,7 +99,7 @@ def render_inspect(r: InspectReport) -> None:
         )
         console.print(f"AOT runtime [bold]{r.aot.arena_bytes:,} B[/] arena (live-bytes lower bound "
                       f"{r.aot.lower_bound_bytes:,} B{scratch}); `build --runtime auto` uses it")  # fmt: skip
-        console.print(f"  kernels for {r.aot.target}: " + _implementations(r.aot.implementations))
+        console.print(f"  kernels for {esc(r.aot.target)}: " + _implementations(r.aot.implementations))
     else:
         console.print(f"AOT runtime not available ({esc(r.aot.reason)}); `build --runtime auto` uses TFLM")
     for name in r.unsupported_ops:

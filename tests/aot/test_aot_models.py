@@ -115,13 +115,13 @@ def test_generated_code_compiles_the_hook_out_by_default() -> None:
 
 
 def test_inspect_reports_each_ops_implementation_and_the_scratch(tmp_path: Path) -> None:
-    from tinyflash.report import aot_summary
+    from tinyflash.runtimes import aot_support
 
     model = load_model(shared_model("person_detect.tflite"))
-    m4 = aot_summary(model, get_board("virtual-m4"))
+    m4 = aot_support(model, get_board("virtual-m4"))
     used = {impl for _, _, impl in m4.implementations}
     assert {"conv_1x1_dsp", "depthwise_dsp", "conv_im2col_dsp"} <= used
     assert m4.scratch_bytes > 0 and m4.arena_bytes >= m4.lower_bound_bytes and "dsp" in m4.target
-    native = aot_summary(model, get_board("native"))
+    native = aot_support(model, get_board("native"))
     assert {impl for _, _, impl in native.implementations} <= {"reference", "alias"}
     assert native.scratch_bytes == 0

@@ -9,17 +9,20 @@ of kernel calls. The file is rendered from ``firmware_templates/runtime/model_ao
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ..errors import ModelError
-from ..model import ModelInfo, Subgraph
+from ..model import ModelInfo, Operator, Subgraph
 from ..resources import templates
 from . import emit, library, ops  # noqa: F401  (ops: registers every analyzer and implementation)
-from .context import HINT, Context
+from .context import HINT, Context, fail
 from .planner import plan_memory
 from .registry import ANALYZERS, choose
 from .target import GENERIC, Target
 
+T = TypeVar("T")
 SUPPORTED_OPS: frozenset[str] = frozenset(ANALYZERS)
 #: Code size estimates (Cortex-M, -O2; measured 0.6 KB hello_world to 12.7 KB person_detect on the M4), on top of
 #: what each implementation declares per use (Implementation.code_bytes): per kernel header inlined, per op.
@@ -72,13 +75,14 @@ def generate(model: ModelInfo, namespace: str = "model", target: Target = GENERI
     sg = model.main
     _check_tensors(sg)
     ctx = Context(sg, target)
-    specs = [ANALYZERS[op.opcode](ctx, step, op) for step, op in enumerate(sg.operators)]
+    specs = [_guarded(step, op, ANALYZERS[op.opcode], ctx, step, op) for step, op in enumerate(sg.operators)]
     impls = [choose(op.opcode, spec, target) for op, spec in zip(sg.operators, specs, strict=True)]
     scratch = {step: impl.scratch(spec) for step, (impl, spec) in enumerate(zip(impls, specs, strict=True))}
     ctx.plan = plan_memory(sg, scratch)
     operators = []
     for step, (op, spec, impl) in enumerate(zip(sg.operators, specs, impls, strict=True)):
-        lines = [wrapped for line in impl.emit(ctx, spec) for wrapped in emit.wrap_call(line, 108)]
+        emitted = _guarded(step, op, impl.emit, ctx, spec)
+        lines = [wrapped for line in emitted for wrapped in emit.wrap_call(line, 108)]
         operators.append(
             {
                 "step": step,
@@ -107,6 +111,15 @@ def generate(model: ModelInfo, namespace: str = "model", target: Target = GENERI
         ctx.constant_bytes + code,
         plan.scratch_peak_bytes,
     )
+
+
+def _guarded(step: int, op: Operator, fn: Callable[..., T], *args: object) -> T:
+    """The analyzers check what valid models can get wrong; a damaged file can break shapes in ways no converter
+    produces. Either way the user gets the op and a clean error, never a traceback."""
+    try:
+        return fn(*args)
+    except (IndexError, ValueError, ZeroDivisionError, OverflowError) as exc:
+        raise fail(step, op, f"its tensors' shapes or parameters are inconsistent ({exc})") from None
 
 
 def _check_tensors(sg: Subgraph) -> None:
