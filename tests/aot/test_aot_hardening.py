@@ -74,7 +74,11 @@ BAD_MODELS = {
 
 @pytest.mark.parametrize("name", sorted(BAD_MODELS))
 def test_bad_models_are_model_errors(name: str) -> None:
-    _generate_or_model_error(BAD_MODELS[name]())
+    try:
+        model = BAD_MODELS[name]()
+    except ModelError:  # refused as soon as it is read (tinyflash.model)
+        return
+    _generate_or_model_error(model)
 
 
 def test_bad_models_that_cannot_work_are_refused() -> None:
