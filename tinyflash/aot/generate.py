@@ -9,6 +9,7 @@ of kernel calls. The file is rendered from ``firmware_templates/runtime/model_ao
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -73,7 +74,7 @@ def generate(model: ModelInfo, namespace: str = "model", target: Target = GENERI
     if len(model.subgraphs) != 1:
         raise ModelError(f"the model has {len(model.subgraphs)} subgraphs; the AOT runtime runs one", HINT)
     sg = model.main
-    _check_tensors(sg)
+    _validate(sg)
     ctx = Context(sg, target)
     specs = [_guarded(step, op, ANALYZERS[op.opcode], ctx, step, op) for step, op in enumerate(sg.operators)]
     impls = [choose(op.opcode, spec, target) for op, spec in zip(sg.operators, specs, strict=True)]
@@ -122,28 +123,42 @@ def _guarded(step: int, op: Operator, fn: Callable[..., T], *args: object) -> T:
         raise fail(step, op, f"its tensors' shapes or parameters are inconsistent ({exc})") from None
 
 
-def _check_tensors(sg: Subgraph) -> None:
-    """Shapes the planner and the kernels can trust: no empty, dynamic or absurd dimensions."""
-    used = {i for op in sg.operators for i in (*op.inputs, *op.outputs) if i >= 0} | set(sg.inputs) | set(sg.outputs)
-    for i in sorted(used):
-        if i >= len(sg.tensors):
-            raise ModelError(f"an operator refers to tensor {i}, which does not exist", "re-export the model")
-        t = sg.tensors[i]
-        if any(d < 1 for d in t.shape):
-            raise ModelError(
-                f"tensor '{t.name}' has shape {list(t.shape)}: the AOT runtime needs fixed, non-empty shapes", HINT
-            )
-        if t.dtype in emit.CTYPES and t.nbytes > MAX_TENSOR_BYTES:
-            raise ModelError(f"tensor '{t.name}' would take {t.nbytes:,} bytes", "check the model's shapes")
-        if t.is_constant and t.dtype in emit.CTYPES and len(t.data or b"") != t.nbytes:
-            raise ModelError(
-                f"constant tensor '{t.name}' holds {len(t.data or b'')} bytes, its shape {list(t.shape)} needs "
-                f"{t.nbytes}",
-                "re-export the model",
-            )
+#: Ops whose tensors are NHWC images: their analyzers index four dimensions.
+_IMAGE_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D"})
+
+
+def _validate(sg: Subgraph) -> None:
+    """What every analyzer relies on, checked once for the whole graph, naming the op: each op writes
+    something, tensors are neither empty nor absurdly large, quantization scales are positive finite numbers,
+    constants hold as many bytes as their shape says, image ops have four dimensions; and the graph's own inputs
+    and outputs are tensors the runtime can hand to the app."""
+    for step, op in enumerate(sg.operators):
+        if not op.outputs or any(i < 0 for i in op.outputs):
+            raise fail(step, op, "it has no output tensor")
+        for i in (*op.inputs, *op.outputs):
+            if i < 0:
+                continue
+            if i >= len(sg.tensors):
+                raise fail(step, op, f"it refers to tensor {i}, which does not exist")
+            t = sg.tensors[i]
+            if any(d < 1 for d in t.shape):
+                raise fail(step, op, f"tensor '{t.name}' has an empty dimension {list(t.shape)}")
+            if t.dtype in emit.CTYPES and t.nbytes > MAX_TENSOR_BYTES:
+                raise fail(step, op, f"tensor '{t.name}' would take {t.nbytes:,} bytes")
+            if t.quant is not None and t.dtype != "float32":
+                bad = [s for s in t.quant.scales if not (math.isfinite(s) and 0 < s <= 1e30)]
+                if bad:
+                    raise fail(step, op, f"tensor '{t.name}' has quantization scale {bad[0]} (must be > 0 and finite)")
+            held = len(t.data or b"")
+            if t.is_constant and t.dtype in emit.CTYPES and held != t.nbytes:
+                raise fail(step, op, f"constant '{t.name}' holds {held} bytes, its shape needs {t.nbytes}")
+        if op.opcode in _IMAGE_OPS:
+            image = [sg.tensors[i] for i in (op.inputs[:1] + op.outputs[:1]) if i >= 0]
+            if any(len(t.shape) != 4 for t in image):
+                raise fail(step, op, "its input and output must be 4-D (NHWC)")
     for i in (*sg.inputs, *sg.outputs):
         t = sg.tensors[i]
-        if t.is_constant or t.dtype not in emit.RUNTIME_TYPES:
+        if t.is_constant or t.dtype not in emit.RUNTIME_TYPES or any(d < 1 for d in t.shape):
             raise ModelError(f"model input/output '{t.name}' ({t.dtype}) cannot be an AOT runtime tensor", HINT)
 
 

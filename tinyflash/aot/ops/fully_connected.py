@@ -41,7 +41,7 @@ def analyze(ctx: Context, step: int, op: Operator) -> FullyConnectedSpec:
     if not weights.is_constant or (bias >= 0 and not ctx.tensor(bias).is_constant):
         raise fail(step, op, "weights and bias must be constant tensors")
     if len(weights.shape) != 2 or not out.shape:
-        raise fail(step, op, "weights must be 2-D and the output at least 1-D")
+        raise fail(step, op, "its tensors' shapes are inconsistent: the weights must be 2-D, the output at least 1-D")
     units, depth = weights.shape
     if depth <= 0 or units <= 0 or inp.elements % depth or out.shape[-1] != units:
         raise fail(step, op, "input, weights and output shapes do not agree")
