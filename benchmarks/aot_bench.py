@@ -1,117 +1,171 @@
-"""AOT runtime figures for the shared models: arena vs lower bound vs TFLM, host instructions per
-inference (callgrind) and Cortex-M4 object sizes.
+"""AOT runtime figures for the shared models, against TFLM + CMSIS-NN.
 
-    python benchmarks/aot_bench.py [MODELS_DIR]
+    python benchmarks/aot_bench.py [MODELS_DIR] [--profile] [--cmsis-nn-dir TREE]
 
-The host program is the one the tests use (tests/aot/aot_support.py), so the numbers describe
-exactly the code the tests verify against TFLM. Instructions per inference are the difference
-between a callgrind run with one inference and one with none (program start-up cancels out).
+Per model and virtual board (virtual-m4 = QEMU mps2-an386 Cortex-M4F, virtual-m7 = mps2-an500 Cortex-M7):
+instructions per inference of the inference app built by `tinyflash build` (QEMU -icount shift=0, so the
+app's `inference_us` is instructions / 1000, to 40 instructions), whole-firmware flash and RAM, and the ratio
+to TFLM + CMSIS-NN. The TFLM figures are the anchors measured with board-lab (docs/platform-facts), or, with
+--cmsis-nn-dir, measured in this run from a CMSIS-NN TFLM tree (`board-lab/tflm-tree --cmsis-nn`; a TFLM build
+takes 12-17 minutes). Also: the arena against its lower bound and TFLM's, which implementation each op got,
+and with --profile the instructions of every operator.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
-import shutil
-import subprocess
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
-
-import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "aot"))
-sys.path.insert(0, str(REPO / "tests"))
 
-from aot_support import ARM_FLAGS, RUNTIME_HEADER, build_host_program, random_inputs  # noqa: E402
-
-from tinyflash.aot import generate  # noqa: E402
+from tinyflash.aot import generate, target_of  # noqa: E402
 from tinyflash.arena import estimate_arena  # noqa: E402
+from tinyflash.boards import get_board  # noqa: E402
 from tinyflash.model import load_model  # noqa: E402
 
+BOARDS = ("virtual-m4", "virtual-m7")
+#: Instructions per inference, QEMU -icount shift=0, int8, -O2 -DNDEBUG -DTF_LITE_STRIP_ERROR_STRINGS
+#: -DTF_LITE_STATIC_MEMORY, TFLM at 90b983c (board-lab, 2026-11-29): (reference kernels, CMSIS-NN).
+ANCHORS = {
+    ("person_detect", "virtual-m4"): (95.89e6, 22.93e6),
+    ("person_detect", "virtual-m7"): (98.64e6, 22.72e6),
+    ("micro_speech_quantized", "virtual-m4"): (9.31e6, 1.50e6),
+    ("micro_speech_quantized", "virtual-m7"): (9.33e6, 1.49e6),
+}
+#: Whole firmware (inference app) on virtual-m4, TFLM + CMSIS-NN: flash, RAM (same source).
+TFLM_FIRMWARE = {"person_detect": (387_320, 90_240)}
+GOAL = 0.8
+RUN_LINE = re.compile(r"^run: 0 inference_us: (\d+(?:\.\d+)?)")
 
-def callgrind_instructions(binary: Path, case: int, runs: int, stdin: bytes) -> int | None:
-    with tempfile.TemporaryDirectory() as d:
-        proc = subprocess.run(
-            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={d}/out", str(binary), str(case), str(runs)],
-            input=stdin,
-            capture_output=True,
-            timeout=900,
-        )
-    match = re.search(r"Collected\s*:\s*(\d+)", proc.stderr.decode())
-    return int(match.group(1)) if match else None
+
+def run_inference(path: Path, board_id: str, workdir: Path, runtime: str = "aot", tflm_dir: Path | None = None):
+    """Build the inference app, run it under QEMU until the first inference; (instructions, flash, RAM)."""
+    from tinyflash.build import build
+    from tinyflash.flash import runner_for
+    from tinyflash.monitor import MonitorOptions, open_url, read_lines
+    from tinyflash.project import BuildOptions
+
+    options = BuildOptions(app="inference", runtime=runtime, tflm_dir=tflm_dir)
+    result = build(path, board_id, options, out=workdir / f"{path.stem}-{board_id}-{runtime}")
+    runner = runner_for(result.project, result.board)
+    flashed = runner.flash(None)
+    lines: list[str] = []
+    try:
+        read_lines(lambda: open_url(flashed.target, 115200),
+                   MonitorOptions(until=RUN_LINE, timeout=600), lambda line: lines.append(line.text))  # fmt: skip
+    finally:
+        runner.stop()
+    match = RUN_LINE.match(lines[-1]) if lines else None
+    if match is None:
+        raise SystemExit(f"{path.stem} on {board_id}: no inference line in {lines[-5:]}")
+    assert result.size is not None
+    return round(float(match.group(1)) * 1000), result.size.flash_used, result.size.ram_used
 
 
-def arm_sizes(source: str) -> tuple[int, int, int] | None:
-    if shutil.which("arm-none-eabi-g++") is None:
-        return None
-    with tempfile.TemporaryDirectory() as d:
-        Path(d, "model_aot.cc").write_text(source)
-        shutil.copy(RUNTIME_HEADER, Path(d, "model_runtime.h"))
-        obj = Path(d, "model_aot.o")
-        subprocess.run(
-            ["arm-none-eabi-g++", *ARM_FLAGS, "-I", d, "-c", str(Path(d, "model_aot.cc")), "-o", str(obj)], check=True
-        )
-        out = subprocess.run(["arm-none-eabi-size", str(obj)], capture_output=True, text=True, check=True).stdout
-    text, data, bss = (int(v) for v in out.splitlines()[1].split()[:3])
-    return text, data, bss
+def profile(path: Path, board_id: str, workdir: Path) -> list[tuple[str, str, int]]:
+    """(op, implementation, instructions) per operator, from a debug build of the generated model."""
+    from qemu_support import build_firmware, run_firmware
+
+    result = generate(load_model(path), target=target_of(get_board(board_id)))
+    d = workdir / f"profile-{path.stem}-{board_id}"
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "model_aot.cc").write_text(result.files["model_aot.cc"])
+    common = REPO / "firmware_templates" / "common"
+    sources = [d / "model_aot.cc", REPO / "benchmarks" / "aot_profile_main.cc", common / "serial_line.cc"]
+    elf = build_firmware(board_id, sources, d, [common], defines=("TINYFLASH_AOT_DEBUG",))
+    out = [line.split() for line in run_firmware(board_id, elf, timeout=600).splitlines() if line.startswith("op ")]
+    return [(op[2], c.implementation, int(op[4])) for op, c in zip(out, result.choices, strict=True)]
 
 
 def main() -> None:
-    default = Path(os.environ.get("TINYFLASH_SHARED", REPO.parent / "shared")) / "models"
-    models_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else default
-    paths = sorted(models_dir.glob("*.tflite"))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "models",
+        nargs="?",
+        type=Path,
+        default=Path(os.environ.get("TINYFLASH_SHARED", REPO.parent / "shared")) / "models",
+    )
+    parser.add_argument("--profile", action="store_true", help="instructions per operator too")
+    parser.add_argument("--cmsis-nn-dir", type=Path, help="a CMSIS-NN TFLM tree: measure TFLM + CMSIS-NN here")
+    args = parser.parse_args()  # fmt: skip
+    paths = sorted(args.models.glob("*.tflite"))
     if not paths:
-        sys.exit(f"no .tflite models in {models_dir}")
-    models = [load_model(p) for p in paths]
-    have_valgrind = shutil.which("valgrind") is not None
-    with tempfile.TemporaryDirectory() as d:
-        program = build_host_program(models, Path(d))
-        header = (
-            f"{'model':28} {'AOT arena':>10} {'lower bnd':>10} {'TFLM arena':>11} {'AOT/TFLM':>9} {'AOT/LB':>7} "
-            f"{'host instr/inf':>15} {'M4 text':>9} {'data':>6} {'bss':>7}"
-        )
-        print(header)
-        print("-" * len(header))
-        for case, model in enumerate(models):
-            result = generate(model)
-            tflm = estimate_arena(model).minimum_bytes
-            instr = "valgrind missing"
-            if have_valgrind:
-                run = random_inputs(model, 1, np.random.default_rng(0))
-                stdin = b"".join(a.tobytes() for a in run[0])
-                one = callgrind_instructions(program.binary, case, 1, stdin)
-                zero = callgrind_instructions(program.binary, case, 0, b"")
-                instr = f"{one - zero:,}" if one is not None and zero is not None else "n/a"
-            sizes = arm_sizes(result.files["model_aot.cc"])
-            text, data, bss = (f"{v:,}" for v in sizes) if sizes else ("n/a",) * 3
-            print(
-                f"{model.name:28} {result.arena_bytes:>10,} {result.lower_bound_bytes:>10,} {tflm:>11,} "
-                f"{result.arena_bytes / tflm:>9.3f} {result.arena_bytes / max(result.lower_bound_bytes, 1):>7.3f} "
-                f"{instr:>15} {text:>9} {data:>6} {bss:>7}"
-            )
-    print("\nTFLM arena: smallest arena the tflite-micro runtime accepts on this 64-bit host (tinyflash.arena).")
-    print("M4 sizes: arm-none-eabi-size of the generated model_aot.cc compiled alone with -Os for Cortex-M4F.")
-    firmware_table(paths)
-
-
-def firmware_table(paths: list[Path]) -> None:
-    """Whole firmware (app + AOT model + startup + UART) built with real PlatformIO for virtual-m4."""
-    from tinyflash.build import build
-    from tinyflash.project import BuildOptions
-
-    print(f"\n{'virtual-m4 firmware':28} {'app':>9} {'flash B':>9} {'of 1 MB':>8} {'RAM B':>8} {'of 256 KB':>9}")
-    with tempfile.TemporaryDirectory() as d:
-        os.environ.setdefault("TINYFLASH_PIO_CORE_DIR", str(Path(d) / "core"))
+        sys.exit(f"no .tflite models in {args.models}")
+    if args.cmsis_nn_dir:
+        os.environ["PLATFORMIO_BUILD_FLAGS"] = "-DTF_LITE_STATIC_MEMORY"  # board-lab README: needed by --tflm-dir
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        os.environ.setdefault("TINYFLASH_PIO_CORE_DIR", str(work / "core"))
+        memory_table(paths)
+        speed_table(paths, work, args.cmsis_nn_dir)
         for path in paths:
-            result = build(path, "virtual-m4", BuildOptions(runtime="aot"), out=Path(d) / path.stem)
-            size = result.size
-            assert size is not None
-            flash_share, ram_share = size.flash_used / size.flash_limit, size.ram_used / size.ram_limit
-            print(f"{path.stem:28} {result.plan.app:>9} {size.flash_used:>9,} {flash_share:>8.1%} "
-                  f"{size.ram_used:>8,} {ram_share:>9.1%}")  # fmt: skip
-    print("RAM: .data + .bss (the AOT arena is static); the 16 KB stack comes on top.")
+            implementations(path)
+            if args.profile:
+                for board_id in BOARDS:
+                    profile_table(path, board_id, work)
+
+
+def memory_table(paths: list[Path]) -> None:
+    print(f"{'model':24} {'arena B':>9} {'lower bnd':>9} {'scratch':>8} {'TFLM arena':>11} {'AOT/TFLM':>9}")
+    for path in paths:
+        model = load_model(path)
+        result = generate(model, target=target_of(get_board("virtual-m4")))
+        tflm = estimate_arena(model).minimum_bytes
+        print(f"{path.stem:24} {result.arena_bytes:>9,} {result.lower_bound_bytes:>9,} {result.scratch_bytes:>8,} "
+              f"{tflm:>11,} {result.arena_bytes / tflm:>9.2f}")  # fmt: skip
+    print("arena: the virtual-m4 build's (activations + op scratch); TFLM arena: the tflite-micro runtime's minimum\n")
+
+
+def speed_table(paths: list[Path], work: Path, cmsis_nn_dir: Path | None) -> None:
+    header = (f"{'model':24} {'board':11} {'AOT instr':>12} {'TFLM+CMSIS-NN':>14} {'ratio':>6} {'goal':>5} "
+              f"{'TFLM ref':>12} {'flash B':>9} {'RAM B':>8}")  # fmt: skip
+    print(header)
+    print("-" * len(header))
+    for path in paths:
+        for board_id in BOARDS:
+            instructions, flash, ram = run_inference(path, board_id, work)
+            reference, cmsis = ANCHORS.get((path.stem, board_id), (None, None))
+            source = "recorded"
+            if cmsis_nn_dir is not None:
+                cmsis, _, _ = run_inference(path, board_id, work, "tflm", cmsis_nn_dir)
+                source = "measured"
+            ratio = f"{instructions / cmsis:.2f}" if cmsis else "-"
+            ok = ("ok" if instructions <= GOAL * cmsis else "MISS") if cmsis else ""
+            print(f"{path.stem:24} {board_id:11} {instructions:>12,} {_m(cmsis):>14} {ratio:>6} {ok:>5} "
+                  f"{_m(reference):>12} {flash:>9,} {ram:>8,}")  # fmt: skip
+    print(
+        f"TFLM figures: {source if cmsis_nn_dir else 'recorded anchors (docs/aot.md)'}; goal: AOT <= {GOAL} x "
+        "TFLM + CMSIS-NN."
+    )
+    for stem, (flash, ram) in TFLM_FIRMWARE.items():
+        print(f"TFLM + CMSIS-NN firmware for {stem} on virtual-m4: {flash:,} B flash, {ram:,} B RAM (recorded).")
+    print()
+
+
+def _m(value: float | None) -> str:
+    return f"{value / 1e6:.2f} M" if value else "-"
+
+
+def implementations(path: Path) -> None:
+    for board_id in ("virtual-m4", "native"):
+        result = generate(load_model(path), target=target_of(get_board(board_id)))
+        counts = Counter((c.opcode, c.implementation) for c in result.choices)
+        text = ", ".join(f"{op} {impl}" + (f" x{n}" if n > 1 else "") for (op, impl), n in counts.items())
+        print(f"{path.stem} on {board_id}: {text}")
+
+
+def profile_table(path: Path, board_id: str, work: Path) -> None:
+    rows = profile(path, board_id, work)
+    total = sum(n for _, _, n in rows)
+    print(f"\n{path.stem} on {board_id}, per operator (debug build; {total:,} instructions in all):")
+    for step, (op, impl, n) in enumerate(rows):
+        print(f"  {step:3} {op:20} {impl:20} {n:>11,}  {n / max(total, 1):6.1%}")
 
 
 if __name__ == "__main__":

@@ -82,6 +82,9 @@ def _copy_profile(tmp_path, board_id: str, edit) -> object:
         (lambda s: s.replace('"2341:805a"', '"2341-805a"'), "not VID:PID"),
         (lambda s: s.replace('board = "nano33ble"', 'bord = "nano33ble"'), "did you mean 'board'"),
         (lambda s: s + "\n[[oops", "not valid TOML"),
+        (lambda s: s.replace('features = ["dsp"]', 'features = ["dps"]'), "unknown target feature 'dps'"),
+        (lambda s: s.replace('features = ["dsp"]', 'features = "dsp"'), "'target.features' must be list"),
+        (lambda s: s.replace('features = ["dsp"]', 'features = ["dsp", "dsp"]'), "listed twice"),
     ],
 )
 def test_invalid_profiles_name_the_file(tmp_path, edit, message):
@@ -89,6 +92,15 @@ def test_invalid_profiles_name_the_file(tmp_path, edit, message):
     with pytest.raises(BoardError, match=message) as err:
         parse_board(path)
     assert "nano33ble.toml" in str(err.value)
+
+
+def test_target_features_are_declared_per_core():
+    """The AOT generator picks kernels by these: the DSP extension on every Armv7E-M board, none elsewhere."""
+    features = {b.id: set(b.target_features) for b in all_boards()}
+    for board_id in ("nano33ble", "sparkfun_edge", "disco_f746ng", "virtual-m4", "virtual-m7"):
+        assert "dsp" in features[board_id]
+    assert features["esp32"] == {"fpu"} and features["native"] == set()
+    assert "fpu" not in features["nano33ble"]  # its platform builds with -mfloat-abi=soft
 
 
 def test_duplicate_alias_is_rejected(tmp_path):

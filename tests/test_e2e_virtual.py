@@ -187,20 +187,32 @@ def test_rebuild_is_skipped_only_when_nothing_changed(workdir):
     assert edited.seconds > 0 and edited.written.kept_edits == ("src/output_handler.cc",)
 
 
-@pytest.mark.parametrize("name", ["person_detect.tflite", "micro_speech_quantized.tflite"])
-def test_inference_app_matches_reference_on_qemu(name, workdir):
-    """A real model on the emulated Cortex-M4: every printed output (raw int8) equals the TFLM reference's."""
+@pytest.mark.parametrize(
+    ("name", "board_id"),
+    [
+        ("person_detect.tflite", "virtual-m4"),
+        ("micro_speech_quantized.tflite", "virtual-m4"),
+        ("person_detect.tflite", "virtual-m7"),
+        ("micro_speech_quantized.tflite", "virtual-m7"),
+        ("micro_speech_quantized.tflite", "native"),
+    ],
+)
+def test_inference_app_matches_reference(name, board_id, workdir):
+    """A real model on an emulated Cortex-M4/M7 (DSP kernels) or the host (reference kernels): every printed output
+    (raw int8) equals the TFLM reference's, and the time is printed to the tick."""
     from conftest import shared_model
     from tinyflash.reference import inference_lines
 
     path = shared_model(name)
-    result = build(path, "virtual-m4", BuildOptions())
+    result = build(path, board_id, BuildOptions())
     assert result.plan.app == "inference" and result.plan.runtime == "aot"
     # `inspect --board` estimates the same build conservatively: never below what the linker reports.
     fit = inspect_model(load_model(path), result.board).fit
-    assert fit.runtime == "aot" and result.size is not None
-    assert result.size.flash_used <= fit.flash_bytes <= 1.5 * result.size.flash_used
-    assert result.size.ram_used <= fit.ram_bytes
+    assert fit.runtime == "aot"
+    if result.board.runner == "qemu":
+        assert result.size is not None
+        assert result.size.flash_used <= fit.flash_bytes <= 1.5 * result.size.flash_used
+        assert result.size.ram_used <= fit.ram_bytes
     runner = runner_for(result.project, result.board)
     flashed = runner.flash(None)
     try:
@@ -212,6 +224,8 @@ def test_inference_app_matches_reference_on_qemu(name, workdir):
     assert outcome.exit_code == 0, [line.text for line in got]
     expected = inference_lines(load_model(path))
     assert [line.text for line in got[1:-1]] == expected
+    if result.board.runner == "qemu":  # SysTick at 25 MHz: hundredths of a microsecond (40 instructions)
+        assert re.fullmatch(r"run: 0 inference_us: \d+\.\d\d", got[-1].text), got[-1].text
 
 
 def test_missing_toolchain_and_qemu_give_the_install_command(tmp_path):

@@ -23,6 +23,13 @@ KINDS = ("real", "virtual")
 #: once attached (RTS on EN); opening the port resets it (DTR through an RC to reset).
 CONSOLES = ("waits-for-reader", "waits-for-host", "open-before-upload", "reset-after-open", "resets-on-open")
 RUNNERS = ("platformio", "qemu", "host")
+#: CPU features a profile may declare in `[target] features`; the AOT generator picks kernels by them.
+TARGET_FEATURES: dict[str, str] = {
+    "dsp": "Armv7E-M DSP extension (SMLAD, SXTB16, SSAT, SMMULR...): Cortex-M4, M7, M33",
+    "fpu": "single-precision hardware floating point, used by the build (not soft-float)",
+    "fpu_dp": "double-precision hardware floating point",
+    "mve": "Armv8.1-M M-profile Vector Extension (Helium): Cortex-M55, M85",
+}
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,8 @@ class Board:
     qemu_machine: str = ""
     console: str = "waits-for-reader"
     tflm: Tflm = field(default_factory=Tflm)
+    #: CPU features the generated code may use (`[target] features`, from TARGET_FEATURES).
+    target_features: tuple[str, ...] = ()
     notes: str = ""
 
     @property
@@ -118,6 +127,7 @@ _SCHEMA: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "usb": (dict, False),
     "qemu": (dict, False),
     "tflm": (dict, False),
+    "target": (dict, False),
 }
 _PIO_SCHEMA: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "platform": (str, True),
@@ -130,6 +140,7 @@ _PIO_SCHEMA: dict[str, tuple[type | tuple[type, ...], bool]] = {
 _UPLOAD_SCHEMA = {"use_1200bps_touch": (bool, False), "wait_for_upload_port": (bool, False)}
 _USB_SCHEMA = {"ids": (list, True)}
 _QEMU_SCHEMA = {"machine": (str, True)}
+_TARGET_SCHEMA = {"features": (list, True)}
 _TFLM_SCHEMA = {
     "how": (str, True),
     "lib_deps": (list, False),
@@ -178,6 +189,7 @@ def parse_board(path: Path) -> Board:
         ("usb", _USB_SCHEMA),
         ("qemu", _QEMU_SCHEMA),
         ("tflm", _TFLM_SCHEMA),
+        ("target", _TARGET_SCHEMA),
     ):
         if key in raw:
             _check(raw[key], schema, f"{key}.", path)
@@ -194,6 +206,7 @@ def parse_board(path: Path) -> Board:
     for key in ("clock_hz", "flash_bytes", "ram_bytes", "baud", "inferences_per_cycle"):
         if raw[key] <= 0:
             raise BoardError(f"{path.name}: '{key}' must be positive", f"fix {path}")
+    features = _target_features(raw.get("target", {}).get("features", []), path)
     pio = raw["platformio"]
     upload = raw.get("upload", {})
     return Board(
@@ -228,8 +241,20 @@ def parse_board(path: Path) -> Board:
         qemu_machine=raw.get("qemu", {}).get("machine", ""),
         console=raw.get("console", "waits-for-reader"),
         tflm=_tflm(raw.get("tflm", {})),
+        target_features=features,
         notes=raw.get("notes", ""),
     )
+
+
+def _target_features(values: list, path: Path) -> tuple[str, ...]:
+    for v in values:
+        if v not in TARGET_FEATURES:
+            close = difflib.get_close_matches(str(v), list(TARGET_FEATURES), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"known features: {', '.join(TARGET_FEATURES)}"
+            raise BoardError(f"{path.name}: unknown target feature {v!r}", hint)
+    if len(set(values)) != len(values):
+        raise BoardError(f"{path.name}: target features are listed twice", f"fix {path}")
+    return tuple(sorted(values))
 
 
 def _tflm(table: dict[str, Any]) -> Tflm:

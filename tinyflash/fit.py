@@ -61,10 +61,14 @@ def check_fit(model: ModelInfo, arena_bytes: int, board: Board) -> Fit:
     )
 
 
-def check_fit_aot(model: ModelInfo, arena_bytes: int, board: Board) -> Fit:
+def check_fit_aot(model: ModelInfo, arena_bytes: int, board: Board, flash_bytes: int | None = None) -> Fit:
+    """``flash_bytes``: the generator's own figure for the file it generates for the board (AotResult.flash_bytes),
+    which knows the re-laid-out weights and per-channel constants; else the estimate from the model alone."""
     sg = model.main
     channels = sum(output_channels(sg, op) for op in sg.operators if op.opcode in _PER_CHANNEL_OPS)
-    flash = model.parameter_bytes + AOT_PER_CHANNEL_FLASH * channels + AOT_PER_OP_FLASH * len(model.ops)
+    flash = flash_bytes
+    if flash is None:
+        flash = model.parameter_bytes + AOT_PER_CHANNEL_FLASH * channels + AOT_PER_OP_FLASH * len(model.ops)
     return Fit(
         runtime="aot",
         flash_bytes=flash + board.framework_flash_bytes,

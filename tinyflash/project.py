@@ -23,7 +23,7 @@ from .arena import ArenaEstimate
 from .boards import Board
 from .errors import ModelError, StateError, TinyflashError
 from .model import ModelInfo, Tensor
-from .resources import data_dir
+from .resources import templates
 from .runtimes import aot_support, choose_runtime
 from .tflm_ops import resolver_method, unsupported_ops
 
@@ -104,7 +104,7 @@ def check_tflm(model: ModelInfo, board: Board, tflm_dir: Path | None) -> None:
 def render_project(model: ModelInfo, board: Board, options: BuildOptions, arena: ArenaEstimate) -> ProjectPlan:
     """Decide everything and render every file's content; nothing touches the disk."""
     app = choose_app(model, options.app)
-    aot = aot_support(model)
+    aot = aot_support(model, board)
     runtime = choose_runtime(options.runtime, aot)
     if runtime == "tflm":
         check_tflm(model, board, options.tflm_dir)
@@ -114,7 +114,7 @@ def render_project(model: ModelInfo, board: Board, options: BuildOptions, arena:
     if arena_bytes % 16:
         arena_bytes += 16 - arena_bytes % 16
     ctx = _context(model, board, app, runtime, arena, arena_bytes, options)
-    env = _environment()
+    env = templates()
     out: dict[str, str] = {}
 
     def add(dest: str, template: str) -> None:
@@ -226,17 +226,6 @@ def _validate_context(model: ModelInfo, runtime: str, files: dict[str, str], env
         "io_shapes": shapes,
         "max_rank": max(1, *(len(shape) for shape in shapes)),
     }
-
-
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(data_dir("firmware_templates"))),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,  # C++, not HTML
-    )
 
 
 def _context(

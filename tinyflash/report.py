@@ -47,12 +47,16 @@ def inspect_model(
     progress: Callable[[str], None] | None = None,
 ) -> InspectReport:
     """The report; with a board, the fit assumes ``runtime`` (auto: what `build --runtime auto` would use)."""
-    aot = aot_support(model)
+    aot = aot_support(model, board)
     chosen = choose_runtime(runtime, aot)  # the same rule `build` applies
     arena = estimate_arena(model, use_runtime=use_runtime, progress=progress)
     fit = None
     if board is not None:
-        fit = check_fit_aot(model, aot.arena_bytes, board) if chosen == "aot" else check_fit(model, arena.bytes, board)
+        fit = (
+            check_fit_aot(model, aot.arena_bytes, board, aot.flash_bytes or None)
+            if chosen == "aot"
+            else check_fit(model, arena.bytes, board)
+        )
     return InspectReport(
         model=model,
         arena=arena,
@@ -112,7 +116,11 @@ def report_json(r: InspectReport) -> dict[str, Any]:
             "reason": r.aot.reason,
             "arena_bytes": r.aot.arena_bytes,
             "lower_bound_bytes": r.aot.lower_bound_bytes,
+            "scratch_bytes": r.aot.scratch_bytes,
+            "scratch_peak_bytes": r.aot.scratch_peak_bytes,
             "unsupported_ops": list(r.aot.unsupported_ops),
+            "target": r.aot.target,
+            "implementations": [{"step": s, "op": op, "implementation": impl} for s, op, impl in r.aot.implementations],
         },
     }
     if r.board and r.fit:

@@ -6,7 +6,10 @@ install, tests) has them at the repository top level, where people edit them.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
+
+import jinja2
 
 from .errors import TinyflashError
 
@@ -20,4 +23,17 @@ def data_dir(name: str) -> Path:
     raise TinyflashError(
         f"tinyflash's '{name}' data folder is missing from the installation",
         "reinstall tinyflash (pip install --force-reinstall tinyflash)",
+    )
+
+
+@cache
+def templates() -> jinja2.Environment:
+    """The Jinja environment for ``firmware_templates/``: strict (a missing value is an error), C++ not HTML."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(data_dir("firmware_templates"))),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,  # C++, not HTML
     )

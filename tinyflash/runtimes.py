@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .boards import Board
 from .errors import ModelError, TinyflashError
 from .model import ModelInfo
 
@@ -25,22 +26,45 @@ class AotSupport:
     files: dict[str, str] | None = None
     arena_bytes: int = 0
     lower_bound_bytes: int = 0
+    #: The op implementations' scratch buffers, placed in the arena with the activations: all of them together,
+    #: and the largest (what scratch can add to the arena at most).
+    scratch_bytes: int = 0
+    scratch_peak_bytes: int = 0
+    #: Flash of the generated code and constants, as the generator estimates it for the target.
+    flash_bytes: int = 0
+    #: The target the kernels were chosen for (the board's features, generic without a board) and each op's choice.
+    target: str = ""
+    implementations: tuple[tuple[int, str, str], ...] = ()  # (step, op, implementation)
 
 
-def aot_support(model: ModelInfo) -> AotSupport:
+def aot_support(model: ModelInfo, board: Board | None = None) -> AotSupport:
+    """Generate the model for ``board``'s target features (the portable reference kernels without a board)."""
     try:
-        from .aot import generate
+        from .aot import GENERIC, generate, target_of
         from .aot import unsupported_ops as aot_unsupported
     except ImportError:  # the generator is part of the package; a broken install must not look like "no support"
         raise TinyflashError("tinyflash's AOT generator is missing", "reinstall tinyflash") from None
     missing = tuple(aot_unsupported(model))
     if missing:
         return AotSupport(False, f"the AOT runtime has no kernel for {', '.join(missing)}", missing)
+    target = target_of(board) if board is not None else GENERIC
     try:
-        result = generate(model)
+        result = generate(model, target=target)
     except ModelError as exc:  # supported ops in a form the generator does not handle (dtype, rank, subgraphs)
         return AotSupport(False, exc.message)
-    return AotSupport(True, "", (), result.files, result.arena_bytes, result.lower_bound_bytes)
+    return AotSupport(
+        True,
+        "",
+        (),
+        result.files,
+        result.arena_bytes,
+        result.lower_bound_bytes,
+        scratch_bytes=result.scratch_bytes,
+        scratch_peak_bytes=result.scratch_peak_bytes,
+        flash_bytes=result.flash_bytes,
+        target=target.describe(),
+        implementations=tuple((c.step, c.opcode, c.implementation) for c in result.choices),
+    )
 
 
 def choose_runtime(requested: str, aot: AotSupport) -> str:

@@ -92,8 +92,14 @@ def render_inspect(r: InspectReport) -> None:
         f"margin  ({esc(a.detail)})"
     )
     if r.aot.supported:
+        scratch = (
+            f"; op scratch {r.aot.scratch_bytes:,} B in all, {r.aot.scratch_peak_bytes:,} B at most at a time"
+            if r.aot.scratch_bytes
+            else ""
+        )
         console.print(f"AOT runtime [bold]{r.aot.arena_bytes:,} B[/] arena (live-bytes lower bound "
-                      f"{r.aot.lower_bound_bytes:,} B); `build --runtime auto` uses it")  # fmt: skip
+                      f"{r.aot.lower_bound_bytes:,} B{scratch}); `build --runtime auto` uses it")  # fmt: skip
+        console.print(f"  kernels for {esc(r.aot.target)}: " + _implementations(r.aot.implementations))
     else:
         console.print(f"AOT runtime not available ({esc(r.aot.reason)}); `build --runtime auto` uses TFLM")
     for name in r.unsupported_ops:
@@ -114,6 +120,18 @@ def render_inspect(r: InspectReport) -> None:
         console.print(f"  RAM    {bar(f.ram_bytes, f.ram_limit)}   (arena + framework, estimated)")
         verdict = "[green]fits[/]" if r.ok else "[red]does not fit[/]" if not f.fits else "[red]cannot run[/]"
         console.print(f"  {verdict}")
+
+
+def _implementations(choices: tuple[tuple[int, str, str], ...]) -> str:
+    """``CONV_2D: conv_1x1_dsp x13, reference x1; SOFTMAX: reference``: each op's implementations with counts."""
+    per_op: dict[str, dict[str, int]] = {}
+    for _, op, impl in choices:
+        counts = per_op.setdefault(op, {})
+        counts[impl] = counts.get(impl, 0) + 1
+    return "; ".join(
+        f"{op}: " + ", ".join(f"{impl} x{n}" if n > 1 else impl for impl, n in counts.items())
+        for op, counts in per_op.items()
+    )
 
 
 def render_boards(boards: tuple[Board, ...]) -> None:

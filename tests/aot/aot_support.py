@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyflash.aot import generate
+from tinyflash.aot import GENERIC, Target, generate
 from tinyflash.model import ModelInfo, parse_model
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,6 +58,18 @@ struct Runtime {
 static const Runtime kCases[] = {
 @TABLE@
 };
+
+#if defined(TINYFLASH_AOT_DEBUG)
+// One stderr line per operator: index, op, elements, then the output's bytes in hex.
+void model::DebugOperatorOutput(size_t index, const char* op, const model::TensorView& output) {
+  fprintf(stderr, "%zu %s %zu ", index, op, output.elements);
+  const size_t bytes = output.elements * (output.type == model::Type::kFloat32 ? 4 : 1);
+  for (size_t i = 0; i < bytes; ++i) {
+    fprintf(stderr, "%02x", static_cast<const unsigned char*>(output.data)[i]);
+  }
+  fprintf(stderr, "\n");
+}
+#endif
 
 static size_t ElementBytes(model::Type type) {
   switch (type) {
@@ -109,13 +121,15 @@ class HostProgram:
     binary: Path
     models: tuple[ModelInfo, ...]
 
-    def run(self, case: int, inputs: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
+    def run(self, case: int, inputs: list[list[np.ndarray]], stderr: list[str] | None = None) -> list[list[np.ndarray]]:
         model = self.models[case]
         stdin = b"".join(np.ascontiguousarray(a).tobytes() for run in inputs for a in run)
         proc = subprocess.run(
             [str(self.binary), str(case), str(len(inputs))], input=stdin, capture_output=True, timeout=120
         )
-        assert proc.returncode == 0, f"host program failed ({proc.returncode}): {proc.stderr.decode()}"
+        assert proc.returncode == 0, f"host program failed ({proc.returncode}): {proc.stderr.decode()[-3000:]}"
+        if stderr is not None:
+            stderr.extend(proc.stderr.decode().splitlines())
         outs, pos = [], 0
         for _ in inputs:
             run = []
@@ -133,14 +147,23 @@ def _compile(args: list[str]) -> None:
     assert proc.returncode == 0, f"{' '.join(args[:3])} ... failed:\n{proc.stderr[:6000]}"
 
 
-def build_host_program(models: list[ModelInfo], workdir: Path, compiler: str = "g++") -> HostProgram:
-    """Generate every model into namespace ``caseN``, compile the units in parallel and link them."""
+def build_host_program(
+    models: list[ModelInfo],
+    workdir: Path,
+    compiler: str = "g++",
+    targets: list[Target] | None = None,
+    defines: tuple[str, ...] = (),
+) -> HostProgram:
+    """Generate every model into namespace ``caseN`` (for ``targets[N]``, default generic), compile the
+    units in parallel and link them. On the host, kernels for a ``dsp`` target use the portable forms
+    of the DSP instructions (kernels/dsp/simd.h), so their arithmetic is checked here too."""
     workdir.mkdir(parents=True, exist_ok=True)
     shutil.copy(RUNTIME_HEADER, workdir / "model_runtime.h")
+    targets = targets or [GENERIC] * len(models)
     sources = []
-    for i, m in enumerate(models):
+    for i, (m, target) in enumerate(zip(models, targets, strict=True)):
         path = workdir / f"case{i}.cc"
-        path.write_text(generate(m, namespace=f"case{i}").files["model_aot.cc"])
+        path.write_text(generate(m, namespace=f"case{i}", target=target).files["model_aot.cc"])
         sources.append(path)
     decls = "\n".join(
         f"namespace case{i} {{ bool Setup(); size_t InputCount(); size_t OutputCount(); "
@@ -156,7 +179,7 @@ def build_host_program(models: list[ModelInfo], workdir: Path, compiler: str = "
     main.write_text(_MAIN.replace("@DECLS@", decls).replace("@TABLE@", table))
     objects = [s.with_suffix(".o") for s in (*sources, main)]
     jobs = [
-        [compiler, *HOST_FLAGS, "-I", str(workdir), "-c", str(s), "-o", str(o)]
+        [compiler, *HOST_FLAGS, *(f"-D{d}" for d in defines), "-I", str(workdir), "-c", str(s), "-o", str(o)]
         for s, o in zip((*sources, main), objects, strict=True)
     ]
     with ThreadPoolExecutor(max_workers=2) as pool:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from modelbuilder import GraphBuilder, options
 
-from tinyflash.aot import SUPPORTED_OPS, generate, unsupported_ops
+from tinyflash.aot import SUPPORTED_OPS, Target, generate, unsupported_ops
 from tinyflash.aot.emit import float_literal, sanitize
 from tinyflash.aot.planner import plan_memory
 from tinyflash.aot.quant import Multiplier, mean_multiplier, quantize_multiplier
@@ -97,6 +97,17 @@ def test_source_is_ascii_includes_only_libc_headers_and_has_no_dead_kernels() ->
     assert "ReluInt8" in source
     for unused in ("ConvInt8", "SoftmaxInt8", "FullyConnected", "ExpOnNegativeValues", "Pad("):
         assert unused not in source
+
+
+def test_dsp_kernels_hoist_their_system_include_out_of_the_namespace() -> None:
+    g = GraphBuilder(np.random.default_rng(0))
+    x = g.input((2, 8), "int8", 0.1, 0)
+    y = g.tensor((2, 3), "int8", 0.1, 0)
+    g.op("FULLY_CONNECTED", [x, g.weights((3, 8), "int8", 0.02), -1], [y], options("FullyConnectedOptions"))
+    source = generate(g.model([y]), target=Target("m4", frozenset({"dsp"}))).files["model_aot.cc"]
+    assert "MatMulInt8Dsp<kOp0>" in source and "implementation: fully_connected_dsp" in source
+    assert source.count("#include <arm_acle.h>") == 1
+    assert source.index("#include <arm_acle.h>") < source.index("namespace model {")
 
 
 def test_supported_ops_are_the_documented_set() -> None:

@@ -1,6 +1,18 @@
 """Ahead-of-time runtime: compile a .tflite graph into dependency-free C++ that computes exactly what
-TFLM's reference kernels compute. See docs/aot.md for the design and the exactness notes."""
+TFLM's reference kernels compute, with kernels chosen per op for the board's target features. See
+docs/aot.md for the design and the exactness notes."""
 
-from .generate import SOURCE_NAME, SUPPORTED_OPS, AotResult, generate, unsupported_ops
+from .generate import SOURCE_NAME, SUPPORTED_OPS, AotResult, OpChoice, generate, unsupported_ops
+from .target import GENERIC, Target, target_of
 
-__all__ = ["SOURCE_NAME", "SUPPORTED_OPS", "AotResult", "generate", "unsupported_ops"]
+__all__ = [
+    "GENERIC",
+    "SOURCE_NAME",
+    "SUPPORTED_OPS",
+    "AotResult",
+    "OpChoice",
+    "Target",
+    "generate",
+    "target_of",
+    "unsupported_ops",
+]

@@ -8,6 +8,7 @@ import re
 import numpy as np
 
 CTYPES = {"float32": "float", "int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t"}
+SIZES = {"float": 4, "int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "uint32_t": 4}
 NUMPY = {"float32": np.float32, "int8": np.int8, "uint8": np.uint8, "int16": np.int16, "int32": np.int32}
 RUNTIME_TYPES = {
     "float32": "Type::kFloat32",
@@ -38,7 +39,10 @@ def float_literal(x: float) -> str:
 
 
 def int_literal(v: int) -> str:
-    return "INT32_MIN" if v == -(2**31) else str(int(v))
+    v = int(v)
+    if v == -(2**31):
+        return "INT32_MIN"
+    return f"0x{v:08x}u" if v >= 2**31 else str(v)
 
 
 def literal(value: float | int | bool) -> str:
@@ -67,8 +71,34 @@ def array(ctype: str, name: str, values, per_line: int = 16, align: bool = False
     return "\n".join(lines)
 
 
-def tensor_values(data: bytes, dtype: str) -> list:
+def tensor_values(data: bytes, dtype: str, count: int) -> list:
+    """The elements of a constant tensor's buffer (which must hold exactly ``count`` of them)."""
+    if len(data) != count * np.dtype(NUMPY[dtype]).itemsize:
+        from ..errors import ModelError
+
+        raise ModelError(
+            f"a constant {dtype} tensor holds {len(data)} bytes, not {count} elements", "re-export the model"
+        )
     arr = np.frombuffer(data, dtype=NUMPY[dtype])
     if dtype == "float32":
         return [float(v) for v in arr]
     return [int(v) for v in arr]
+
+
+_CALL = re.compile(r"^([A-Za-z_][\w<>:]*\()(.*)\);$")
+
+
+def wrap_call(line: str, width: int = 110) -> list[str]:
+    """A call statement, its arguments continued under the first one when the line is longer than ``width``."""
+    m = _CALL.match(line)
+    if len(line) <= width or m is None:
+        return [line]
+    head, args = m.group(1), m.group(2).split(", ")
+    lines, current = [], head
+    for i, arg in enumerate(args):
+        piece = arg + (", " if i + 1 < len(args) else ");")
+        if len(current) + len(piece.rstrip()) > width and current.strip() and current != head:
+            lines.append(current.rstrip())
+            current = " " * len(head)
+        current += piece
+    return [*lines, current]

@@ -1,24 +1,48 @@
-"""ModelInfo -> one dependency-free C++ file implementing ``model_runtime.h``.
+"""ModelInfo + Target -> one dependency-free C++ file implementing ``model_runtime.h``.
 
-The file holds: the kernels the model uses, its constant tensors as aligned flash arrays, each
-operator's precomputed parameters, a static arena with offsets from the memory plan, and an
-``Invoke`` that is one straight line of kernel calls.
+Four passes: analyze every operator (validate, work out shapes and quantization), choose each op's
+implementation for the target, plan the arena (activations plus the chosen implementations' scratch),
+then emit: the kernels the model uses (inlined from ``aot/kernels/``), its constants as aligned
+flash arrays, each operator's parameters, a static arena, and an ``Invoke`` that is one straight line
+of kernel calls. The file is rendered from ``firmware_templates/runtime/model_aot.cc.j2``.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ..errors import ModelError
-from ..model import ModelInfo
-from . import emit, kernels
+from ..model import ModelInfo, Operator, Subgraph
+from ..resources import templates
+from . import emit, library, ops  # noqa: F401  (ops: registers every analyzer and implementation)
 from .context import HINT, Context, fail
-from .ops import EMITTERS
 from .planner import plan_memory
+from .registry import ANALYZERS, choose
+from .target import GENERIC, Target
 
-SUPPORTED_OPS: frozenset[str] = frozenset(EMITTERS)
+T = TypeVar("T")
+SUPPORTED_OPS: frozenset[str] = frozenset(ANALYZERS)
+#: Code size estimates (Cortex-M, -O2; measured 0.6 KB hello_world to 12.7 KB person_detect on the M4), on top of
+#: what each implementation declares per use (Implementation.code_bytes): per kernel header inlined, per op.
+CODE_PER_HEADER = 1024
+CODE_PER_OP = 100
 SOURCE_NAME = "model_aot.cc"
+#: Largest tensor the generator accepts; beyond it shapes are corrupt or the model cannot fit any MCU.
+MAX_TENSOR_BYTES = 1 << 30
+
+
+@dataclass(frozen=True)
+class OpChoice:
+    """Which implementation an operator got, and why it was eligible."""
+
+    step: int
+    opcode: str
+    implementation: str
+    summary: str
+    scratch_bytes: int
 
 
 @dataclass(frozen=True)
@@ -26,6 +50,12 @@ class AotResult:
     files: dict[str, str]
     arena_bytes: int
     lower_bound_bytes: int
+    scratch_bytes: int = 0  # all ops' scratch buffers together (see Plan.scratch_bytes)
+    choices: tuple[OpChoice, ...] = ()
+    target: Target = GENERIC
+    #: Flash the generated file takes, estimated generously: its constants exactly plus code (see CODE_PER_*).
+    flash_bytes: int = 0
+    scratch_peak_bytes: int = 0  # the largest scratch buffer of one op
 
 
 def unsupported_ops(model: ModelInfo) -> list[str]:
@@ -33,8 +63,8 @@ def unsupported_ops(model: ModelInfo) -> list[str]:
     return sorted({o.name for o in model.ops if o.custom or o.name not in SUPPORTED_OPS})
 
 
-def generate(model: ModelInfo, namespace: str = "model") -> AotResult:
-    """Compile ``model`` to C++, or raise :class:`ModelError` naming what cannot be compiled.
+def generate(model: ModelInfo, namespace: str = "model", target: Target = GENERIC) -> AotResult:
+    """Compile ``model`` for ``target``, or raise :class:`ModelError` naming what cannot be compiled.
 
     ``namespace`` other than ``model`` lets tests link several generated models into one program.
     """
@@ -44,48 +74,79 @@ def generate(model: ModelInfo, namespace: str = "model") -> AotResult:
     if len(model.subgraphs) != 1:
         raise ModelError(f"the model has {len(model.subgraphs)} subgraphs; the AOT runtime runs one", HINT)
     sg = model.main
-    for i in (*sg.inputs, *sg.outputs):
-        t = sg.tensors[i]
-        if t.is_constant or t.dtype not in emit.RUNTIME_TYPES:
-            raise ModelError(f"model input/output '{t.name}' ({t.dtype}) cannot be an AOT runtime tensor", HINT)
     _validate(sg)
-    plan = plan_memory(sg)
-    ctx = Context(sg, plan)
-    body: list[str] = []
-    for step, op in enumerate(sg.operators):
-        try:
-            lines = EMITTERS[op.opcode](ctx, step, op)
-        except (IndexError, ValueError, ZeroDivisionError, OverflowError) as exc:
-            # The emitters check what valid models can get wrong; a damaged file can break shapes in ways
-            # no converter produces. Either way the user gets the op and a clean error, never a traceback.
-            raise fail(step, op, f"its tensors' shapes or parameters are inconsistent ({exc})") from None
-        ins = ", ".join(f"t{i}" for i in op.inputs if i >= 0)
-        outs = ", ".join(f"t{i}" for i in op.outputs)
-        body.append(f"  // {step}: {op.opcode} ({ins} -> {outs})")
-        body.extend(f"  {line}" for line in lines)
-    source = _render(model, ctx, body, namespace)
-    return AotResult({SOURCE_NAME: source}, plan.arena_bytes, plan.lower_bound_bytes)
+    ctx = Context(sg, target)
+    specs = [_guarded(step, op, ANALYZERS[op.opcode], ctx, step, op) for step, op in enumerate(sg.operators)]
+    impls = [choose(op.opcode, spec, target) for op, spec in zip(sg.operators, specs, strict=True)]
+    scratch = {step: impl.scratch(spec) for step, (impl, spec) in enumerate(zip(impls, specs, strict=True))}
+    ctx.plan = plan_memory(sg, scratch)
+    operators = []
+    for step, (op, spec, impl) in enumerate(zip(sg.operators, specs, impls, strict=True)):
+        emitted = _guarded(step, op, impl.emit, ctx, spec)
+        lines = [wrapped for line in emitted for wrapped in emit.wrap_call(line, 108)]
+        operators.append(
+            {
+                "step": step,
+                "opcode": op.opcode,
+                "ins": ", ".join(f"t{i}" for i in op.inputs if i >= 0),
+                "outs": ", ".join(f"t{i}" for i in op.outputs),
+                "implementation": impl.name,
+                "lines": lines,
+                "output_row": _io_row(ctx, op.outputs[0]),
+            }
+        )
+    choices = tuple(
+        OpChoice(step, op.opcode, impl.name, impl.summary, scratch[step])
+        for step, (op, impl) in enumerate(zip(sg.operators, impls, strict=True))
+    )
+    source = _render(model, ctx, operators, namespace)
+    plan = ctx.plan
+    code = CODE_PER_HEADER * len(ctx.headers) + sum(CODE_PER_OP + impl.code_bytes for impl in impls)
+    return AotResult(
+        {SOURCE_NAME: source},
+        plan.arena_bytes,
+        plan.lower_bound_bytes,
+        plan.scratch_bytes,
+        choices,
+        target,
+        ctx.constant_bytes + code,
+        plan.scratch_peak_bytes,
+    )
 
 
-#: Ops whose tensors are NHWC images: their emitters index four dimensions.
+def _guarded(step: int, op: Operator, fn: Callable[..., T], *args: object) -> T:
+    """The analyzers check what valid models can get wrong; a damaged file can break shapes in ways no converter
+    produces. Either way the user gets the op and a clean error, never a traceback."""
+    try:
+        return fn(*args)
+    except (IndexError, ValueError, ZeroDivisionError, OverflowError) as exc:
+        raise fail(step, op, f"its tensors' shapes or parameters are inconsistent ({exc})") from None
+
+
+#: Ops whose tensors are NHWC images: their analyzers index four dimensions.
 _IMAGE_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D"})
 
 
-def _validate(sg) -> None:
-    """What every emitter relies on, checked once for the whole graph: each op writes something, tensors
-    are not empty, quantization scales are positive finite numbers, constants hold as many bytes as their
-    shape says, and image ops have four dimensions."""
+def _validate(sg: Subgraph) -> None:
+    """What every analyzer relies on, checked once for the whole graph, naming the op: each op writes
+    something, tensors are neither empty nor absurdly large, quantization scales are positive finite numbers,
+    constants hold as many bytes as their shape says, image ops have four dimensions; and the graph's own inputs
+    and outputs are tensors the runtime can hand to the app."""
     for step, op in enumerate(sg.operators):
         if not op.outputs or any(i < 0 for i in op.outputs):
             raise fail(step, op, "it has no output tensor")
         for i in (*op.inputs, *op.outputs):
             if i < 0:
                 continue
+            if i >= len(sg.tensors):
+                raise fail(step, op, f"it refers to tensor {i}, which does not exist")
             t = sg.tensors[i]
-            if any(d == 0 for d in t.shape):
+            if any(d < 1 for d in t.shape):
                 raise fail(step, op, f"tensor '{t.name}' has an empty dimension {list(t.shape)}")
+            if t.dtype in emit.CTYPES and t.nbytes > MAX_TENSOR_BYTES:
+                raise fail(step, op, f"tensor '{t.name}' would take {t.nbytes:,} bytes")
             if t.quant is not None and t.dtype != "float32":
-                bad = [s for s in t.quant.scales if not (math.isfinite(s) and s > 0)]
+                bad = [s for s in t.quant.scales if not (math.isfinite(s) and 0 < s <= 1e30)]
                 if bad:
                     raise fail(step, op, f"tensor '{t.name}' has quantization scale {bad[0]} (must be > 0 and finite)")
             held = len(t.data or b"")
@@ -95,100 +156,60 @@ def _validate(sg) -> None:
             image = [sg.tensors[i] for i in (op.inputs[:1] + op.outputs[:1]) if i >= 0]
             if any(len(t.shape) != 4 for t in image):
                 raise fail(step, op, "its input and output must be 4-D (NHWC)")
+    for i in (*sg.inputs, *sg.outputs):
+        t = sg.tensors[i]
+        if t.is_constant or t.dtype not in emit.RUNTIME_TYPES or any(d < 1 for d in t.shape):
+            raise ModelError(f"model input/output '{t.name}' ({t.dtype}) cannot be an AOT runtime tensor", HINT)
 
 
-def _render(model: ModelInfo, ctx: Context, body: list[str], namespace: str) -> str:
+def _render(model: ModelInfo, ctx: Context, operators: list[dict], namespace: str) -> str:
     sg, plan = ctx.sg, ctx.plan
-    arena_bytes = max(plan.arena_bytes, 16)
-    ops = ", ".join(f"{o.name} x{o.count}" if o.count > 1 else o.name for o in model.ops)
-    out: list[str] = [
-        f"// Generated by tinyflash's AOT compiler from {emit.sanitize(model.path.name, 80) or 'a model'}.",
-        "// Do not edit: regenerate with `tinyflash build --runtime aot`.",
-        f"// Model sha256 {model.sha256[:16]}...; ops: {ops}.",
-        f"// Arena: {plan.arena_bytes} bytes planned (live-bytes lower bound {plan.lower_bound_bytes}).",
-        "#include <math.h>",
-        "#include <stddef.h>",
-        "#include <stdint.h>",
-        "#include <string.h>",
-        "",
-        '#include "model_runtime.h"',
-        "",
-        f"namespace {namespace} {{",
-    ]
-    if namespace != "model":
-        out += ["using ::model::TensorView;", "using ::model::Type;", ""]
-    out += ["namespace {", "", kernels.render(ctx.kernels), "", "// ---- Constant tensors (flash) ----", ""]
-    out += [d + "\n" for d in ctx.constant_decls]
-    out += ["// ---- Operator parameters, computed at generation time ----", ""]
-    out += ctx.declarations
-    out += [
-        "",
-        "// ---- Arena ----",
-        "",
-        f"constexpr size_t kArenaBytes = {arena_bytes};",
-        "alignas(16) uint8_t g_arena[kArenaBytes];",
-        "",
-        "template <typename T>",
-        "T* ArenaAt(size_t offset) {",
-        "  return reinterpret_cast<T*>(g_arena + offset);",
-        "}",
-        "",
-    ]
-    for b in sorted(plan.buffers, key=lambda b: (plan.offsets[b.tensors[0]], b.tensors)):
+    assert plan is not None
+    system, blocks, kernels = library.amalgamate(ctx.headers)
+    offsets = []
+    for b in sorted(plan.buffers, key=lambda b: (plan.offsets[b.tensors[0]] if b.tensors else 0, b.tensors)):
         for t in b.tensors:
             tensor = sg.tensors[t]
             shape = "x".join(str(d) for d in tensor.shape) or "scalar"
-            out.append(
+            offsets.append(
                 f"constexpr size_t {ctx.offset_name(t)} = {plan.offsets[t]};  // {emit.sanitize(tensor.name)}: "
                 f"{tensor.dtype} [{shape}], ops {b.first}..{b.last}"
             )
-    out += [
-        "",
-        "struct IoTensor {",
-        "  size_t offset;",
-        "  Type type;",
-        "  size_t elements;",
-        "  float scale;",
-        "  int32_t zero_point;",
-        "};",
-        "",
-        _io_table("kInputs", ctx, sg.inputs),
-        _io_table("kOutputs", ctx, sg.outputs),
-        "",
-        "TensorView View(const IoTensor& t) {",
-        "  return TensorView{g_arena + t.offset, t.type, t.elements, t.scale, t.zero_point};",
-        "}",
-        "",
-        "}  // namespace",
-        "",
-        "bool Setup() { return true; }",
-        "",
-        f"size_t InputCount() {{ return {len(sg.inputs)}; }}",
-        "",
-        f"size_t OutputCount() {{ return {len(sg.outputs)}; }}",
-        "",
-        "TensorView Input(size_t index) { return View(kInputs[index]); }",
-        "",
-        "TensorView Output(size_t index) { return View(kOutputs[index]); }",
-        "",
-        "bool Invoke() {",
-        *body,
-        "  return true;",
-        "}",
-        "",
-        "size_t ArenaUsedBytes() { return kArenaBytes; }",
-        "",
-        f"}}  // namespace {namespace}",
-        "",
-    ]
-    return "\n".join(out)
+    for step, offset in sorted(plan.scratch_offsets.items()):
+        nbytes = next(b.nbytes for b in plan.buffers if b.scratch_for == step)
+        offsets.append(
+            f"constexpr size_t {ctx.scratch_name(step)} = {offset};  // {nbytes} bytes of op {step}'s scratch"
+        )
+    return (
+        templates()
+        .get_template("runtime/model_aot.cc.j2")
+        .render(
+            model_name=emit.sanitize(model.path.name, 80) or "a model",
+            sha256=model.sha256,
+            ops_summary=", ".join(f"{o.name} x{o.count}" if o.count > 1 else o.name for o in model.ops),
+            target=ctx.target.describe(),
+            arena_bytes=plan.arena_bytes,
+            lower_bound_bytes=plan.lower_bound_bytes,
+            scratch_ops=len(plan.scratch_offsets),
+            scratch_peak_bytes=plan.scratch_peak_bytes,
+            system_includes=sorted({"stddef.h", "stdint.h", *system}),
+            system_blocks=blocks,
+            namespace=namespace,
+            kernels=kernels,
+            constants=ctx.constant_decls,
+            declarations=ctx.declarations,
+            arena_size=max(plan.arena_bytes, 16),
+            offsets=offsets,
+            inputs=[_io_row(ctx, i) for i in sg.inputs],
+            outputs=[_io_row(ctx, i) for i in sg.outputs],
+            operators=operators,
+        )
+    )
 
 
-def _io_table(name: str, ctx: Context, indices: tuple[int, ...]) -> str:
-    rows = []
-    for i in indices:
-        t = ctx.tensor(i)
-        scale = emit.float_literal(t.quant.scale if t.quant and t.dtype != "float32" else 0.0)
-        zp = t.quant.zero_point if t.quant and t.dtype != "float32" else 0
-        rows.append(f"    {{{ctx.offset_name(i)}, {emit.RUNTIME_TYPES[t.dtype]}, {t.elements}, {scale}, {zp}}},")
-    return "\n".join([f"const IoTensor {name}[{len(rows)}] = {{", *rows, "};"])
+def _io_row(ctx: Context, i: int) -> str:
+    t = ctx.tensor(i)
+    quantized = t.quant is not None and t.dtype != "float32"
+    scale = emit.float_literal(t.quant.scale if quantized else 0.0)
+    zp = t.quant.zero_point if quantized else 0
+    return f"{{{ctx.offset_name(i)}, {emit.RUNTIME_TYPES[t.dtype]}, {t.elements}, {scale}, {zp}}}"

@@ -4,13 +4,13 @@ Tensors whose lifetimes (first write .. last read, in operator steps) overlap mu
 A RESHAPE output is the same bytes as its input, so the two form one buffer with the union of their
 lifetimes. Buffers are placed first-fit into the lowest gap that fits, trying a few orderings and
 keeping the smallest arena; the lower bound (the most bytes live at any one step) shows how close
-that gets.
+that gets. An op implementation's scratch buffer is one more buffer, live during that op's step only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from ..model import Subgraph
@@ -32,6 +32,7 @@ class Buffer:
     nbytes: int
     first: int
     last: int
+    scratch_for: int = -1  # the op step a scratch buffer serves (no tensors), else -1
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,22 @@ class Plan:
     arena_bytes: int
     lower_bound_bytes: int
     buffers: tuple[Buffer, ...]
+    scratch_offsets: Mapping[int, int] = field(default_factory=dict)  # op step -> byte offset of its scratch
+
+    @property
+    def scratch_bytes(self) -> int:
+        """Scratch bytes of all ops together (each lives during its op only, placed with the activations)."""
+        return sum(b.nbytes for b in self.buffers if b.scratch_for >= 0)
+
+    @property
+    def scratch_peak_bytes(self) -> int:
+        """The largest one op needs: what scratch adds to the arena at most."""
+        return max((b.nbytes for b in self.buffers if b.scratch_for >= 0), default=0)
 
 
-def plan_memory(sg: Subgraph) -> Plan:
-    buffers = _buffers(sg)
+def plan_memory(sg: Subgraph, scratch: Mapping[int, int] | None = None) -> Plan:
+    """Place every activation tensor, and ``scratch`` (op step -> bytes) for the ops that need it."""
+    buffers = _buffers(sg) + [Buffer((), n, step, step, step) for step, n in sorted((scratch or {}).items()) if n > 0]
     best: tuple[int, dict[int, int]] | None = None
     orders = (
         lambda b: (-align(b.nbytes), b.first),
@@ -55,9 +68,18 @@ def plan_memory(sg: Subgraph) -> Plan:
         placed = _place(sorted(buffers, key=key))
         size = max((placed[id(b)] + align(b.nbytes) for b in buffers), default=0)
         if best is None or size < best[0]:
-            best = (size, {t: placed[id(b)] for b in buffers for t in b.tensors})
+            best = (size, {id(b): placed[id(b)] for b in buffers})
     assert best is not None
-    return Plan(MappingProxyType(best[1]), best[0], _lower_bound(buffers, len(sg.operators)), tuple(buffers))
+    size, where = best
+    offsets = {t: where[id(b)] for b in buffers for t in b.tensors}
+    scratch_offsets = {b.scratch_for: where[id(b)] for b in buffers if b.scratch_for >= 0}
+    return Plan(
+        MappingProxyType(offsets),
+        size,
+        _lower_bound(buffers, len(sg.operators)),
+        tuple(buffers),
+        MappingProxyType(scratch_offsets),
+    )
 
 
 def _buffers(sg: Subgraph) -> list[Buffer]:

@@ -34,6 +34,9 @@ void board_init(void) {
   SYST_RVR = SYSTICK_RELOAD;
   SYST_CVR = 0;
   SYST_CSR = SYST_CSR_ENABLE_TICKINT_CPUCLK;
+  /* The counter reads 0 until its first reload; a reading then would look 2^24 ticks late. */
+  while (SYST_CVR == 0) {
+  }
 }
 
 void board_write(const char* data, size_t length) {
@@ -53,11 +56,23 @@ size_t board_read(uint8_t* data, size_t capacity) {
   return count;
 }
 
-/* Virtual time: under QEMU's -icount shift=0 every instruction takes 1 ns, so an interval in microseconds is
-   the instructions executed divided by 1000 (SysTick counts the 25 MHz clock in that virtual time). */
-uint32_t board_micros(void) {
+/* Virtual time: under QEMU's -icount shift=0 every instruction takes 1 ns, so SysTick (counting the 25 MHz clock
+   in that virtual time) ticks every 40 instructions, and an interval in microseconds is the instructions executed
+   divided by 1000. */
+uint32_t board_ticks(void) {
   uint32_t wraps, count;
   do { /* re-read if SysTick wrapped between the two reads */
+    wraps = g_systick_wraps;
+    count = SYST_CVR;
+  } while (wraps != g_systick_wraps);
+  return wraps * (SYSTICK_RELOAD + 1u) + (SYSTICK_RELOAD - count);
+}
+
+uint32_t board_ticks_per_second(void) { return CPU_HZ; }
+
+uint32_t board_micros(void) {
+  uint32_t wraps, count;
+  do {
     wraps = g_systick_wraps;
     count = SYST_CVR;
   } while (wraps != g_systick_wraps);

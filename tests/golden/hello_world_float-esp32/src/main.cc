@@ -34,6 +34,10 @@ size_t board_read(uint8_t* data, size_t capacity) {
 
 uint32_t board_micros(void) { return static_cast<uint32_t>(esp_timer_get_time()); }
 
+uint32_t board_ticks(void) { return static_cast<uint32_t>(esp_timer_get_time()); }
+
+uint32_t board_ticks_per_second(void) { return 1000000u; }
+
 void board_exit(int code) {
   char line[24];
   const int length = snprintf(line, sizeof line, "exit: %d\n", code);

@@ -28,6 +28,10 @@ size_t board_read(uint8_t* data, size_t capacity) {
 
 uint32_t board_micros(void) { return micros(); }
 
+uint32_t board_ticks(void) { return micros(); }
+
+uint32_t board_ticks_per_second(void) { return 1000000u; }
+
 void board_exit(int code) {
   Serial.print("exit: ");
   Serial.println(code);

@@ -31,6 +31,13 @@ bool Invoke();
 // Bytes of tensor arena the runtime really uses.
 size_t ArenaUsedBytes();
 
+#if defined(TINYFLASH_AOT_DEBUG)
+// Debug builds of the AOT runtime (-DTINYFLASH_AOT_DEBUG) call this after every operator with its index,
+// its builtin name and its output, e.g. to find the first layer that differs from the reference. The app
+// defines it; without the macro the calls are compiled out.
+void DebugOperatorOutput(size_t index, const char* op, const TensorView& output);
+#endif
+
 }  // namespace model
 
 #endif  // TINYFLASH_MODEL_RUNTIME_H_

@@ -1,0 +1,95 @@
+"""Checks every op analyzer shares: operand counts, types, quantization, fused activations.
+
+Anything a model can get wrong (a fuzzed or hand-edited flatbuffer included) becomes a
+:class:`~tinyflash.errors.ModelError` naming the operator, never an IndexError or a division by zero
+further down.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ...model import Operator, Tensor
+from .. import quant
+from ..context import Context, fail
+
+INT_TYPES = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767)}
+
+
+def io(ctx: Context, step: int, op: Operator, n_in: int) -> tuple[list[Tensor | None], Tensor]:
+    """The op's inputs (None where optional and absent) and its one output; at least ``n_in`` inputs."""
+    ins = [ctx.tensor(i) if i >= 0 else None for i in op.inputs]
+    if len([t for t in ins[:n_in] if t is not None]) < n_in or len(op.outputs) != 1 or op.outputs[0] < 0:
+        raise fail(step, op, f"expected {n_in} input(s) and one output")
+    return ins, ctx.tensor(op.outputs[0])
+
+
+def dtype(step: int, op: Operator, t: Tensor, *allowed: str) -> str:
+    """``t``'s type, which must be one of ``allowed``; quantized types need sane quantization."""
+    if t.dtype not in allowed:
+        raise fail(step, op, f"tensor '{t.name}' has type {t.dtype} (supported: {', '.join(allowed)})")
+    if t.dtype in INT_TYPES:
+        q = t.quant
+        if q is None or not q.scales:
+            raise fail(step, op, f"tensor '{t.name}' is {t.dtype} without quantization parameters")
+        bad = [s for s in q.scales if not math.isfinite(s) or s <= 0 or s > 1e30]
+        if bad:
+            raise fail(step, op, f"tensor '{t.name}' has quantization scale {bad[0]!r} (need a positive, finite one)")
+        lo, hi = INT_TYPES[t.dtype]
+        if not q.zero_points or any(not lo <= z <= hi for z in q.zero_points):
+            raise fail(step, op, f"tensor '{t.name}' has a zero point outside the {t.dtype} range")
+    return t.dtype
+
+
+def rank(step: int, op: Operator, t: Tensor, *allowed: int) -> None:
+    if len(t.shape) not in allowed:
+        raise fail(step, op, f"tensor '{t.name}' has rank {len(t.shape)} (supported: {allowed})")
+
+
+def activation(step: int, op: Operator) -> int:
+    act = int(op.options.get("fused_activation_function", 0))
+    if act not in quant.SUPPORTED_ACTIVATIONS:
+        raise fail(step, op, f"fused activation {act} is not supported (NONE, RELU, RELU6, RELU_N1_TO_1 are)")
+    return act
+
+
+def const_ints(ctx: Context, step: int, op: Operator, index: int, what: str) -> list[int]:
+    if index < 0 or not ctx.tensor(index).is_constant:
+        raise fail(step, op, f"{what} must be a constant tensor")
+    t = ctx.tensor(index)
+    if t.dtype not in ("int32", "int64"):
+        raise fail(step, op, f"{what} has type {t.dtype}, expected int32")
+    data = t.data or b""
+    size = 4 if t.dtype == "int32" else 8
+    if len(data) % size:
+        raise fail(step, op, f"{what} has a truncated buffer")
+    return [int(v) for v in np.frombuffer(data, dtype=np.int32 if t.dtype == "int32" else np.int64)]
+
+
+def op_name(step: int) -> str:
+    return f"kOp{step}"
+
+
+def float_range(act: int) -> dict[str, float]:
+    lo, hi = quant.activation_range_float(act)
+    return {"activation_min": lo, "activation_max": hi}
+
+
+def int8_range(act: int, t: Tensor) -> dict[str, int]:
+    lo, hi = quant.activation_range_int8(act, t.quant.scale, t.quant.zero_point)
+    return {"activation_min": lo, "activation_max": hi}
+
+
+def multiplier_arrays(ctx: Context, step: int, ms: list[quant.Multiplier]) -> dict[str, object]:
+    """Per-channel multiplier and shift arrays for a reference kernel's ``multiplier``/``shift`` fields."""
+    name = op_name(step)
+    return {
+        "multiplier": ctx.array("int32_t", f"{name}Multiplier", [m.value for m in ms], 8),
+        "shift": ctx.array("int32_t", f"{name}Shift", [m.shift for m in ms], 16),
+    }
+
+
+def to_4d(shape: tuple[int, ...]) -> list[int]:
+    return [1] * (4 - len(shape)) + list(shape)

@@ -1,0 +1,246 @@
+"""Elementwise ops: ADD, MUL, RELU, RELU6, LOGISTIC, TANH, SOFTMAX, QUANTIZE, DEQUANTIZE (reference)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...model import Operator, Tensor
+from .. import quant
+from ..context import Context, fail
+from ..library import Ref
+from ..registry import OpSpec, analyzer, implementation
+from . import base
+
+
+@dataclass(frozen=True)
+class UnarySpec(OpSpec):
+    kind: str
+    input: Tensor
+    output: Tensor
+
+
+@dataclass(frozen=True)
+class BinarySpec(OpSpec):
+    kind: str
+    a: Tensor
+    b: Tensor
+    output: Tensor
+    act: int
+    broadcast: dict | None  # the C Broadcast struct's fields, or None when shapes agree
+
+
+def _tensors(ctx: Context, op: Operator) -> str:
+    return ", ".join([*(ctx.pointer(i, True) for i in op.inputs if i >= 0), ctx.pointer(op.outputs[0])])
+
+
+def _broadcast(step: int, op: Operator, a: Tensor, b: Tensor, out: Tensor) -> dict | None:
+    if a.shape == b.shape == out.shape or (a.elements == b.elements == out.elements and a.shape == b.shape):
+        return None
+    if max(len(a.shape), len(b.shape), len(out.shape)) > 4:
+        raise fail(step, op, "broadcasting over more than 4 dimensions is not supported")
+    shape, sa, sb = base.to_4d(out.shape), base.to_4d(a.shape), base.to_4d(b.shape)
+
+    def strides(s: list[int]) -> list[int]:
+        row = [int(np.prod(s[i + 1 :], dtype=np.int64)) for i in range(4)]
+        return [0 if s[i] == 1 and shape[i] != 1 else row[i] for i in range(4)]
+
+    for s in (sa, sb):
+        if any(x not in (1, o) for x, o in zip(s, shape, strict=True)):
+            raise fail(step, op, f"shapes {a.shape} and {b.shape} do not broadcast to {out.shape}")
+    return {"shape": shape, "stride1": strides(sa), "stride2": strides(sb)}
+
+
+@analyzer("ADD", "MUL")
+def analyze_binary(ctx: Context, step: int, op: Operator) -> BinarySpec:
+    ins, out = base.io(ctx, step, op, 2)
+    a, b = ins[0], ins[1]
+    assert a is not None and b is not None
+    act = base.activation(step, op)
+    kind = base.dtype(step, op, a, "float32", "int8")
+    base.dtype(step, op, b, kind)
+    base.dtype(step, op, out, kind)
+    return BinarySpec(step, op, kind, a, b, out, act, _broadcast(step, op, a, b, out))
+
+
+@implementation("ADD", "MUL", name="reference", summary="TFLM's reference arithmetic, broadcasting")
+def binary(ctx: Context, s: BinarySpec) -> list[str]:
+    name = base.op_name(s.step)
+    kernel = "Add" if s.op.opcode == "ADD" else "Mul"
+    broadcast = None
+    if s.broadcast is not None:
+        ctx.use("common/broadcast.h")
+        broadcast = Ref("&" + ctx.params("Broadcast", f"{name}Broadcast", s.broadcast))
+    shape = {"count": s.output.elements, "broadcast": broadcast}
+    if s.kind == "float32":
+        ctx.use(f"reference/{kernel.lower()}_float.h")
+        ctx.params("BinaryFloatParams", name, shape | base.float_range(s.act))
+        return [f"{kernel}Float({name}, {_tensors(ctx, s.op)});"]
+    za, zb, zo = s.a.quant.zero_point, s.b.quant.zero_point, s.output.quant.zero_point
+    offsets = {"input1_offset": -za, "input2_offset": -zb, "output_offset": zo}
+    fields = shape | offsets | base.int8_range(s.act, s.output)
+    if kernel == "Add":
+        p = quant.add_params(s.a.quant.scale, s.b.quant.scale, s.output.quant.scale)
+        fields |= {
+            "left_shift": p.left_shift,
+            "input1_multiplier": p.input1.value,
+            "input1_shift": p.input1.shift,
+            "input2_multiplier": p.input2.value,
+            "input2_shift": p.input2.shift,
+            "output_multiplier": p.output.value,
+            "output_shift": p.output.shift,
+        }
+    else:
+        m = quant.quantize_multiplier(
+            quant.f32(s.a.quant.scale) * quant.f32(s.b.quant.scale) / quant.f32(s.output.quant.scale)
+        )
+        fields |= {"multiplier": m.value, "shift": m.shift}
+    ctx.use(f"reference/{kernel.lower()}_int8.h")
+    ctx.params(f"{kernel}Int8Params", name, fields)
+    return [f"{kernel}Int8({name}, {_tensors(ctx, s.op)});"]
+
+
+@analyzer("RELU", "RELU6", "LOGISTIC", "TANH", "SOFTMAX")
+def analyze_unary(ctx: Context, step: int, op: Operator) -> UnarySpec:
+    ins, out = base.io(ctx, step, op, 1)
+    inp = ins[0]
+    assert inp is not None
+    kind = base.dtype(step, op, inp, "float32", "int8")
+    base.dtype(step, op, out, kind)
+    if inp.elements != out.elements:
+        raise fail(step, op, "input and output sizes differ")
+    return UnarySpec(step, op, kind, inp, out)
+
+
+@implementation("RELU", "RELU6", name="reference", summary="TFLM's reference arithmetic")
+def relu(ctx: Context, s: UnarySpec) -> list[str]:
+    name = base.op_name(s.step)
+    inp, out = s.input, s.output
+    six = s.op.opcode == "RELU6"
+    if s.kind == "float32":
+        ctx.use("reference/clamp_float.h")
+        hi = 6.0 if six else quant.FLOAT_MAX
+        ctx.params("ClampFloatParams", name, {"count": out.elements, "min": 0.0, "max": hi})
+        return [f"ClampFloatArray({name}, {_tensors(ctx, s.op)});"]
+    if six:
+        # TFLM's int8 RELU6 clamps in the input's domain and ignores the output quantization.
+        zero = inp.quant.zero_point
+        six_q = max(-128, min(127, int(quant.round_half_away(np.float32(6.0) / np.float32(inp.quant.scale))) + zero))
+        ctx.use("reference/clamp_int8.h")
+        ctx.params("ClampInt8Params", name, {"count": out.elements, "min": zero, "max": six_q})
+        return [f"ClampInt8({name}, {_tensors(ctx, s.op)});"]
+    m = quant.quantize_multiplier(float(np.float32(inp.quant.scale) / np.float32(out.quant.scale)))
+    ctx.use("reference/relu_int8.h")
+    ctx.params(
+        "ReluInt8Params",
+        name,
+        {
+            "count": out.elements,
+            "input_zero_point": inp.quant.zero_point,
+            "output_zero_point": out.quant.zero_point,
+            "multiplier": m.value,
+            "shift": m.shift,
+            "activation_min": max(-128, out.quant.zero_point),
+            "activation_max": 127,
+        },
+    )
+    return [f"ReluInt8({name}, {_tensors(ctx, s.op)});"]
+
+
+@implementation("LOGISTIC", "TANH", name="reference", summary="TFLM's reference (gemmlowp fixed point)")
+def sigmoid(ctx: Context, s: UnarySpec) -> list[str]:
+    name = base.op_name(s.step)
+    kernel = "Logistic" if s.op.opcode == "LOGISTIC" else "Tanh"
+    if s.kind == "float32":
+        ctx.use(f"reference/{kernel.lower()}_float.h")
+        ctx.params("ElementwiseParams", name, {"count": s.output.elements})
+        return [f"{kernel}Float({name}, {_tensors(ctx, s.op)});"]
+    p = quant.sigmoid_params(s.input.quant.scale, s.input.quant.zero_point)
+    ctx.use(f"reference/{kernel.lower()}_int8.h")
+    ctx.params(
+        "SigmoidInt8Params",
+        name,
+        {
+            "count": s.output.elements,
+            "zero_point": p.zero_point,
+            "multiplier": p.multiplier,
+            "left_shift": p.left_shift,
+            "radius": p.radius,
+        },
+    )
+    return [f"{kernel}Int8({name}, {_tensors(ctx, s.op)});"]
+
+
+@implementation("SOFTMAX", name="reference", summary="TFLM's reference (gemmlowp fixed point)")
+def softmax(ctx: Context, s: UnarySpec) -> list[str]:
+    name = base.op_name(s.step)
+    inp, out = s.input, s.output
+    depth = inp.shape[-1] if inp.shape else 1
+    rows = inp.elements // max(depth, 1)
+    beta = float(s.op.options.get("beta", 1.0))
+    if s.kind == "float32":
+        ctx.use("reference/softmax_float.h")
+        ctx.params("SoftmaxFloatParams", name, {"rows": rows, "depth": depth, "beta": beta})
+        return [f"SoftmaxFloat({name}, {_tensors(ctx, s.op)});"]
+    if out.quant.zero_point != -128 or abs(out.quant.scale - 1 / 256) > 0.001 / 256:
+        raise fail(s.step, s.op, "int8 output must have scale 1/256 and zero point -128 (as TFLM requires)")
+    p = quant.softmax_params(beta, inp.quant.scale)
+    ctx.use("reference/softmax_int8.h")
+    ctx.params(
+        "SoftmaxInt8Params",
+        name,
+        {"rows": rows, "depth": depth, "input_multiplier": p.multiplier, "input_left_shift": p.left_shift,
+         "diff_min": p.diff_min},
+    )  # fmt: skip
+    return [f"SoftmaxInt8({name}, {_tensors(ctx, s.op)});"]
+
+
+@analyzer("QUANTIZE", "DEQUANTIZE")
+def analyze_quantize(ctx: Context, step: int, op: Operator) -> UnarySpec:
+    ins, out = base.io(ctx, step, op, 1)
+    inp = ins[0]
+    assert inp is not None
+    if op.opcode == "QUANTIZE":
+        kind = base.dtype(step, op, inp, "float32", "int8")
+        base.dtype(step, op, out, "int8")
+        quantized = out
+    else:
+        kind = base.dtype(step, op, inp, "int8")
+        base.dtype(step, op, out, "float32")
+        quantized = inp
+    if quantized.quant.per_channel or (kind == "int8" and inp.quant.per_channel):
+        raise fail(step, op, "per-channel quantization is not supported here")
+    if inp.elements != out.elements:
+        raise fail(step, op, "input and output sizes differ")
+    return UnarySpec(step, op, kind, inp, out)
+
+
+@implementation("QUANTIZE", name="reference", summary="TFLM's reference arithmetic")
+def quantize(ctx: Context, s: UnarySpec) -> list[str]:
+    name = base.op_name(s.step)
+    inp, out = s.input, s.output
+    if s.kind == "float32":
+        ctx.use("reference/quantize_float_int8.h")
+        fields = {"count": out.elements, "scale": out.quant.scale, "zero_point": out.quant.zero_point}
+        ctx.params("QuantizeInt8Params", name, fields)
+        return [f"QuantizeFloatToInt8({name}, {_tensors(ctx, s.op)});"]
+    m = quant.quantize_multiplier(quant.f32(inp.quant.scale) / quant.f32(out.quant.scale))
+    ctx.use("reference/requantize_int8.h")
+    ctx.params(
+        "RequantizeInt8Params",
+        name,
+        {"count": out.elements, "input_zero_point": inp.quant.zero_point, "output_zero_point": out.quant.zero_point,
+         "multiplier": m.value, "shift": m.shift},
+    )  # fmt: skip
+    return [f"RequantizeInt8({name}, {_tensors(ctx, s.op)});"]
+
+
+@implementation("DEQUANTIZE", name="reference", summary="a 256-entry table computed at generation time")
+def dequantize(ctx: Context, s: UnarySpec) -> list[str]:
+    name = base.op_name(s.step)
+    scale, zp = quant.f32(s.input.quant.scale), s.input.quant.zero_point
+    table = ctx.array("float", f"{name}Table", [float(np.float32(scale * (q - zp))) for q in range(-128, 128)], 8)
+    ctx.use("reference/dequantize_int8.h")
+    ctx.params("DequantizeInt8Params", name, {"count": s.output.elements, "table": table})
+    return [f"DequantizeInt8({name}, {_tensors(ctx, s.op)});"]

@@ -1,0 +1,94 @@
+"""FULLY_CONNECTED: analysis and its implementations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...model import Operator
+from .. import quant
+from ..context import Context, fail
+from ..registry import OpSpec, analyzer, implementation
+from . import base
+
+
+@dataclass(frozen=True)
+class FullyConnectedSpec(OpSpec):
+    kind: str  # float32 or int8
+    input: int
+    weights: int
+    bias: int  # -1 without
+    output: int
+    batches: int
+    depth: int
+    units: int
+    act: int
+    #: int8 weights with every zero point 0 (what TFLite's converter produces); the optimized kernels need it.
+    symmetric: bool = False
+
+
+@analyzer("FULLY_CONNECTED")
+def analyze(ctx: Context, step: int, op: Operator) -> FullyConnectedSpec:
+    ins, out = base.io(ctx, step, op, 2)
+    inp, weights = ins[0], ins[1]
+    assert inp is not None and weights is not None
+    bias = op.inputs[2] if len(op.inputs) > 2 else -1
+    act = base.activation(step, op)
+    kind = base.dtype(step, op, inp, "float32", "int8")
+    base.dtype(step, op, weights, kind)
+    base.dtype(step, op, out, kind)
+    if bias >= 0:
+        base.dtype(step, op, ctx.tensor(bias), "float32" if kind == "float32" else "int32")
+    if not weights.is_constant or (bias >= 0 and not ctx.tensor(bias).is_constant):
+        raise fail(step, op, "weights and bias must be constant tensors")
+    if len(weights.shape) != 2 or not out.shape:
+        raise fail(step, op, "its tensors' shapes are inconsistent: the weights must be 2-D, the output at least 1-D")
+    units, depth = weights.shape
+    if depth <= 0 or units <= 0 or inp.elements % depth or out.shape[-1] != units:
+        raise fail(step, op, "input, weights and output shapes do not agree")
+    batches = inp.elements // depth
+    if out.elements != batches * units:
+        raise fail(step, op, "the output size does not match batches x units")
+    if bias >= 0 and ctx.tensor(bias).elements != units:
+        raise fail(step, op, "the bias needs one value per unit")
+    if kind == "int8":
+        scales = weights.quant.scales
+        if len(scales) not in (1, units):
+            raise fail(step, op, "per-channel weight scales do not match the units")
+    symmetric = kind == "int8" and all(z == 0 for z in weights.quant.zero_points)
+    return FullyConnectedSpec(
+        step, op, kind, op.inputs[0], op.inputs[1], bias, op.outputs[0], batches, depth, units, act, symmetric
+    )
+
+
+def _tensors(ctx: Context, s: FullyConnectedSpec) -> str:
+    return (
+        f"{ctx.pointer(s.input, True)}, {ctx.pointer(s.weights, True)}, {ctx.pointer(s.bias, True)}, "
+        f"{ctx.pointer(s.output)}"
+    )
+
+
+@implementation("FULLY_CONNECTED", name="reference", summary="TFLM's reference loops")
+def reference(ctx: Context, s: FullyConnectedSpec) -> list[str]:
+    name = base.op_name(s.step)
+    shape = {"batches": s.batches, "input_depth": s.depth, "output_depth": s.units}
+    if s.kind == "float32":
+        ctx.use("reference/fully_connected_float.h")
+        ctx.params("FullyConnectedFloatParams", name, shape | base.float_range(s.act))
+        return [f"FullyConnectedFloat({name}, {_tensors(ctx, s)});"]
+    inp, weights, out = ctx.tensor(s.input), ctx.tensor(s.weights), ctx.tensor(s.output)
+    ms = quant.fully_connected_multipliers(inp.quant.scale, weights.quant.scales, out.quant.scale)
+    ctx.use("reference/fully_connected_int8.h")
+    ctx.params(
+        "FullyConnectedInt8Params",
+        name,
+        shape
+        | {
+            "input_offset": -inp.quant.zero_point,
+            "filter_offset": -weights.quant.zero_point,
+            "output_offset": out.quant.zero_point,
+            "per_channel": len(ms) > 1,
+        }
+        | base.int8_range(s.act, out)
+        | base.multiplier_arrays(ctx, s.step, ms),
+    )
+    return [f"FullyConnectedInt8({name}, {_tensors(ctx, s)});"]

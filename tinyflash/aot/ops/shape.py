@@ -1,0 +1,159 @@
+"""RESHAPE, CONCATENATION, PAD and MEAN (reference implementations)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...model import Operator
+from .. import emit, quant
+from ..context import Context, fail
+from ..registry import OpSpec, analyzer, implementation
+from . import base
+
+
+@dataclass(frozen=True)
+class ShapeSpec(OpSpec):
+    kind: str
+    fields: dict  # the kernel's parameters, worked out by the analyzer
+
+
+@analyzer("RESHAPE")
+def analyze_reshape(ctx: Context, step: int, op: Operator) -> ShapeSpec:
+    ins, out = base.io(ctx, step, op, 1)
+    inp = ins[0]
+    assert inp is not None
+    if inp.dtype != out.dtype or inp.nbytes != out.nbytes or inp.dtype not in emit.CTYPES:
+        raise fail(step, op, "input and output must have the same type and size")
+    return ShapeSpec(step, op, inp.dtype, {})
+
+
+@implementation("RESHAPE", name="alias", summary="the output shares the input's bytes, or one memcpy")
+def reshape(ctx: Context, s: ShapeSpec) -> list[str]:
+    src, dst = s.op.inputs[0], s.op.outputs[0]
+    assert ctx.plan is not None
+    if not ctx.tensor(src).is_constant and ctx.plan.offsets.get(src) == ctx.plan.offsets.get(dst):
+        return ["// RESHAPE: the output shares the input's bytes; nothing to do."]
+    return [f"memcpy({ctx.pointer(dst)}, {ctx.pointer(src, True)}, {ctx.tensor(src).nbytes});"]
+
+
+@analyzer("CONCATENATION")
+def analyze_concatenation(ctx: Context, step: int, op: Operator) -> ShapeSpec:
+    if len(op.outputs) != 1 or op.outputs[0] < 0 or not op.inputs or min(op.inputs) < 0:
+        raise fail(step, op, "expected inputs and one output")
+    out = ctx.tensor(op.outputs[0])
+    ins = [ctx.tensor(i) for i in op.inputs]
+    if base.activation(step, op) != quant.ACT_NONE:
+        raise fail(step, op, "a fused activation is not supported (TFLM requires NONE)")
+    base.dtype(step, op, out, "float32", "int8")
+    rank = len(out.shape)
+    axis = int(op.options.get("axis", 0))
+    axis = axis + rank if axis < 0 else axis
+    if not 0 <= axis < rank:
+        raise fail(step, op, f"axis {axis} is outside the output's {rank} dimensions")
+    for t in ins:
+        base.dtype(step, op, t, out.dtype)
+        if len(t.shape) != rank or t.shape[:axis] != out.shape[:axis] or t.shape[axis + 1 :] != out.shape[axis + 1 :]:
+            raise fail(step, op, "input shapes do not match the output")
+        if out.dtype == "int8" and (t.quant.scale != out.quant.scale or t.quant.zero_point != out.quant.zero_point):
+            raise fail(step, op, "int8 inputs must share the output's quantization (as TFLM requires)")
+    if sum(t.shape[axis] for t in ins) != out.shape[axis]:
+        raise fail(step, op, "the inputs do not add up to the output along the axis")
+    outer = int(np.prod(out.shape[:axis], dtype=np.int64))
+    item = out.nbytes // max(out.elements, 1)
+    runs = [int(np.prod(t.shape[axis:], dtype=np.int64)) * item for t in ins]
+    return ShapeSpec(step, op, out.dtype, {"outer": outer, "inputs": len(ins), "runs": runs})
+
+
+@implementation("CONCATENATION", name="reference", summary="one memcpy per input run")
+def concatenation(ctx: Context, s: ShapeSpec) -> list[str]:
+    name = base.op_name(s.step)
+    ctx.use("reference/concatenation.h")
+    runs = ctx.array("int32_t", f"{name}RunBytes", s.fields["runs"])
+    ctx.params(
+        "ConcatenationParams", name, {"outer": s.fields["outer"], "inputs": s.fields["inputs"], "run_bytes": runs}
+    )
+    pointers = ", ".join(f"reinterpret_cast<const uint8_t*>({ctx.pointer(i, True)})" for i in s.op.inputs)
+    return [
+        "{",
+        f"  const uint8_t* const inputs[] = {{{pointers}}};",
+        f"  Concatenate({name}, inputs, reinterpret_cast<uint8_t*>({ctx.pointer(s.op.outputs[0])}));",
+        "}",
+    ]
+
+
+@analyzer("PAD")
+def analyze_pad(ctx: Context, step: int, op: Operator) -> ShapeSpec:
+    ins, out = base.io(ctx, step, op, 2)
+    inp = ins[0]
+    assert inp is not None
+    kind = base.dtype(step, op, inp, "float32", "int8")
+    base.dtype(step, op, out, kind)
+    paddings = base.const_ints(ctx, step, op, op.inputs[1], "paddings")
+    rank = len(inp.shape)
+    if rank > 4 or len(paddings) != 2 * rank or any(p < 0 for p in paddings):
+        raise fail(step, op, "only tensors of up to 4 dimensions can be padded, by non-negative amounts")
+    before = [0] * (4 - rank) + paddings[0::2]
+    after = [0] * (4 - rank) + paddings[1::2]
+    in4, out4 = base.to_4d(inp.shape), base.to_4d(out.shape)
+    if any(i + b + a != o for i, b, a, o in zip(in4, before, after, out4, strict=True)):
+        raise fail(step, op, "paddings do not match the output shape")
+    value = 0 if kind == "float32" else out.quant.zero_point
+    return ShapeSpec(step, op, kind, {"input_shape": in4, "output_shape": out4, "before": before, "pad_value": value})
+
+
+@implementation("PAD", name="reference", summary="fill, then one memcpy per row")
+def pad(ctx: Context, s: ShapeSpec) -> list[str]:
+    name = base.op_name(s.step)
+    ctx.use("reference/pad.h")
+    ctx.params("PadParams", name, s.fields)
+    return [f"Pad({name}, {ctx.pointer(s.op.inputs[0], True)}, {ctx.pointer(s.op.outputs[0])});"]
+
+
+@analyzer("MEAN")
+def analyze_mean(ctx: Context, step: int, op: Operator) -> ShapeSpec:
+    ins, out = base.io(ctx, step, op, 2)
+    inp = ins[0]
+    assert inp is not None
+    kind = base.dtype(step, op, inp, "float32", "int8")
+    base.dtype(step, op, out, kind)
+    rank = len(inp.shape)
+    axes = sorted({a + rank if a < 0 else a for a in base.const_ints(ctx, step, op, op.inputs[1], "axis")})
+    if rank > 4 or any(not 0 <= a < rank for a in axes):
+        raise fail(step, op, "only reductions over tensors of up to 4 dimensions are supported")
+    strides = [int(np.prod(inp.shape[i + 1 :], dtype=np.int64)) for i in range(rank)]
+    kept = [i for i in range(rank) if i not in axes]
+    count = int(np.prod([inp.shape[a] for a in axes], dtype=np.int64))
+
+    def slots(dims: list[int]) -> tuple[list[int], list[int]]:
+        pad_n = 4 - len(dims)
+        return [1] * pad_n + [inp.shape[d] for d in dims], [0] * pad_n + [strides[d] for d in dims]
+
+    outer, outer_stride = slots(kept)
+    inner, inner_stride = slots(axes)
+    if int(np.prod(outer)) != out.elements or count < 1:
+        raise fail(step, op, "output size does not match the reduction")
+    reduction = {"outer": outer, "outer_stride": outer_stride, "inner": inner, "inner_stride": inner_stride}
+    return ShapeSpec(step, op, kind, {"reduction": reduction, "count": count})
+
+
+@implementation("MEAN", name="reference", summary="TFLM's reference sums")
+def mean(ctx: Context, s: ShapeSpec) -> list[str]:
+    name = base.op_name(s.step)
+    tensors = f"{ctx.pointer(s.op.inputs[0], True)}, {ctx.pointer(s.op.outputs[0])}"
+    if s.kind == "float32":
+        ctx.use("reference/mean_float.h")
+        ctx.params("MeanFloatParams", name, s.fields)
+        return [f"MeanFloat({name}, {tensors});"]
+    inp, out = ctx.tensor(s.op.inputs[0]), ctx.tensor(s.op.outputs[0])
+    m = quant.mean_multiplier(inp.quant.scale, out.quant.scale, s.fields["count"])
+    ctx.use("reference/mean_int8.h")
+    fields = s.fields | {
+        "input_zero_point": inp.quant.zero_point,
+        "output_zero_point": out.quant.zero_point,
+        "multiplier": m.value,
+        "shift": m.shift,
+    }
+    ctx.params("MeanInt8Params", name, fields)
+    return [f"MeanInt8({name}, {tensors});"]
