@@ -109,8 +109,11 @@ def find(project: Path | None = None, instance: str | None = None) -> list[Proc]
 
 
 def _still(proc: Proc) -> bool:
-    again = _inspect(proc.pid)
-    return again is not None and again.instance == proc.instance and again.start_ticks == proc.start_ticks
+    """Is this very process (proven ours when found) still running? A pid and its start time identify one
+    process for its whole life; its tags alone would not do, since an exiting process's environment becomes
+    unreadable before it is gone."""
+    stat = _stat(proc.pid)
+    return stat is not None and stat[0] not in "ZX" and stat[2] == proc.start_ticks
 
 
 def _signal(proc: Proc, signum: int) -> None:
