@@ -294,14 +294,17 @@ def _wait_for_turn(coord: _Coordinator, place: str, token: str, wait_s: float) -
 
 
 def _release(address: str, me: Identity, place: str, token: str | None, asked: bool) -> None:
-    """Give the place back if it is still ours, and drop our reservation. Signals wait until this is done."""
+    """Drop our reservation, then give the place back if it is still ours. Signals wait until this is done.
+
+    In this order the coordinator hands the place to the next waiter as it is released; the other way round, the
+    reservation's allocation is cleared only after that scheduling round, and the next one comes 15 s later."""
     with shielded():
         try:
             with _Coordinator(address, me) as coord:
-                if asked:
-                    coord.release(place)
                 if token:
                     coord.cancel(token)
+                if asked:
+                    coord.release(place)
         except LabgridError as exc:
             raise LabgridError(
                 f"could not release labgrid place {place}: {exc.message}",
