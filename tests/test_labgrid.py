@@ -299,9 +299,9 @@ from tinyflash import labgrid, signals
 from tinyflash.errors import Interrupted
 
 signals.install()
-place, coordinator, hold_s = sys.argv[1], sys.argv[2], float(sys.argv[3])
+place, coordinator, hold_s, wait_s = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
 try:
-    with labgrid.acquire(place, wait_s=10, command="tinyflash holder", coordinator=coordinator) as target:
+    with labgrid.acquire(place, wait_s=wait_s, command="tinyflash holder", coordinator=coordinator) as target:
         print("acquired", target.url, flush=True)
         time.sleep(hold_s)
 except Interrupted as exc:
@@ -309,12 +309,13 @@ except Interrupted as exc:
 """
 
 
-def start_holder(lab: Lab, hold_s: float) -> subprocess.Popen:
+def start_holder(lab: Lab, hold_s: float, wait_s: float = 10, acquired: bool = True) -> subprocess.Popen:
     """Another tinyflash process (same user, same host) that acquires the place, holds it, and says so."""
-    proc = subprocess.Popen([sys.executable, "-c", HOLDER, PLACE, lab.coordinator, str(hold_s)],
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, PLACE, lab.coordinator, str(hold_s), str(wait_s)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
-    line = proc.stdout.readline()
-    assert line.startswith("acquired socket://"), (line, proc.stderr.read() if proc.poll() is not None else "")
+    if acquired:
+        line = proc.stdout.readline()
+        assert line.startswith("acquired socket://"), (line, proc.stderr.read() if proc.poll() is not None else "")
     return proc
 
 
@@ -383,12 +384,23 @@ def test_a_busy_place_waits_then_names_its_holder_and_is_taken_once_freed(lab: L
 
 
 @pytest.mark.integration
-def test_sigterm_releases_the_place(lab: Lab) -> None:
+def test_sigterm_releases_the_place_and_drops_a_waiters_reservation(lab: Lab) -> None:
     holder = start_holder(lab, hold_s=60)
-    assert lab.state()[0] is not None
-    holder.send_signal(signal.SIGTERM)
-    assert holder.wait(timeout=15) == 128 + signal.SIGTERM, holder.stderr.read()
-    assert holder.stderr.read() == ""
+    waiter = start_holder(lab, hold_s=0, wait_s=60, acquired=False)
+    try:
+        first = lab.state()
+        assert first[0] is not None and first[1] == [first[0]]
+        wait_until(lambda: len(lab.state()[1]) == 2, 20, "the waiter's reservation")
+        waiter.send_signal(signal.SIGTERM)  # while it waits in the queue
+        assert waiter.wait(timeout=15) == 128 + signal.SIGTERM, waiter.stderr.read()
+        assert lab.state() == first  # its reservation is gone; the holder's acquisition untouched
+        holder.send_signal(signal.SIGTERM)  # while it holds the place
+        assert holder.wait(timeout=15) == 128 + signal.SIGTERM, holder.stderr.read()
+        assert holder.stderr.read() == waiter.stderr.read() == ""  # nothing but the exit code
+    finally:
+        for proc in (holder, waiter):
+            proc.kill()
+            proc.wait()
     assert lab.state() == (None, [])
 
 
