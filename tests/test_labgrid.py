@@ -139,6 +139,7 @@ class Lab:
     """What the tests run against; everything here was started by the `lab` fixture and is ended by it."""
 
     coordinator: str
+    coordinator_process: subprocess.Popen | None
     serial_port: int
     elf: Path
     log: Path
@@ -243,7 +244,7 @@ board:
     body_deasserted: '0'
 """
     )
-    lab = Lab(f"127.0.0.1:{coordinator_port}", serial_port, firmware, root / "qemu.log")
+    lab = Lab(f"127.0.0.1:{coordinator_port}", None, serial_port, firmware, root / "qemu.log")
     StandInPDU.lab = lab
     threading.Thread(target=pdu.serve_forever, daemon=True).start()
     started: list[subprocess.Popen] = []
@@ -255,6 +256,7 @@ board:
 
     try:
         start([tool("labgrid-coordinator"), "-l", lab.coordinator], "coordinator.log")
+        lab.coordinator_process = started[0]
         wait_until(lambda: accepts(coordinator_port), 20, "the coordinator")
         start([tool("labgrid-exporter"), "-c", lab.coordinator, "-n", EXPORTER, "exporter.yaml"], "exporter.log")
         lab.client("-p", PLACE, "create")
@@ -451,3 +453,28 @@ def test_unknown_places_and_missing_coordinators_are_one_line_errors(lab: Lab) -
         f"cannot reach the labgrid coordinator at {nobody} — "
         "start it (labgrid-coordinator), or set LG_COORDINATOR to its HOST:PORT"
     )
+
+
+@pytest.mark.integration
+def test_a_release_that_fails_keeps_the_commands_own_error_and_says_how_to_release(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The coordinator stops answering while the place is held (frozen with SIGSTOP): the body's error is still the
+    one raised, the failed release is noted on it, and the command the note gives frees the place."""
+    monkeypatch.setattr(labgrid, "CALL_TIMEOUT_S", 1.0)
+    assert lab.coordinator_process is not None
+    pid = lab.coordinator_process.pid
+    with pytest.raises(RuntimeError, match="the board did not answer") as caught:  # noqa: SIM117
+        with labgrid.acquire(PLACE, wait_s=5, command="tinyflash test", coordinator=lab.coordinator):
+            os.kill(pid, signal.SIGSTOP)
+            raise RuntimeError("the board did not answer")
+    os.kill(pid, signal.SIGCONT)
+    note = " ".join(caught.value.__notes__)
+    me = labgrid.Identity.of_process("tinyflash test").name
+    cause = f"could not release labgrid place {PLACE}: the labgrid coordinator at {lab.coordinator} did not answer"
+    assert note.startswith(f"{cause} (connect) in 1 s — do it by hand: labgrid-client -x {lab.coordinator} ")
+    assert note.endswith(f" && labgrid-client -x {lab.coordinator} -p {PLACE} release-from {me}")
+    assert lab.state() == (me, [me])
+    for command in note.split(" — do it by hand: ")[1].split(" && "):
+        subprocess.run([tool("labgrid-client"), *command.split()[1:]], check=True, capture_output=True, timeout=60)
+    assert lab.state() == (None, [])

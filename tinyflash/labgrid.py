@@ -271,9 +271,15 @@ def acquire(place: str, *, wait_s: float, command: str, coordinator: str | None 
             yield target
         finally:
             del _held[key]
-    finally:
+    except BaseException as exc:
         if asked or token:
-            _release(address, me, place, token, asked)
+            try:
+                _release(address, me, place, token, asked)
+            except LabgridError as failed:  # the error that ended the command stays the one reported
+                exc.add_note(str(failed))
+        raise
+    if asked or token:
+        _release(address, me, place, token, asked)
 
 
 def _wait_for_turn(coord: _Coordinator, place: str, token: str, wait_s: float) -> None:
@@ -306,9 +312,11 @@ def _release(address: str, me: Identity, place: str, token: str | None, asked: b
                 if asked:
                     coord.release(place)
         except LabgridError as exc:
+            by_hand = [f"labgrid-client -x {address} -p {place} release-from {me.name}"] if asked else []
+            if token:
+                by_hand.insert(0, f"labgrid-client -x {address} cancel-reservation {token}")
             raise LabgridError(
-                f"could not release labgrid place {place}: {exc.message}",
-                f"release it by hand: labgrid-client -x {address} -p {place} release-from {me.name}",
+                f"could not release labgrid place {place}: {exc.message}", f"do it by hand: {' && '.join(by_hand)}"
             ) from None
 
 
