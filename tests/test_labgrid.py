@@ -22,7 +22,7 @@ import pytest
 from test_platformio import LINES, TINY_APP, TinyBuilds, expected_lines, require_virtual_tools, write_project
 
 from tinyflash import labgrid, platformio, virtual
-from tinyflash.errors import ToolError
+from tinyflash.errors import DeviceError, ToolError
 from tinyflash.labgrid import LabgridError, Resource
 from tinyflash.monitor import MonitorOptions, open_url, read_lines
 
@@ -459,22 +459,26 @@ def test_unknown_places_and_missing_coordinators_are_one_line_errors(lab: Lab) -
 def test_a_release_that_fails_keeps_the_commands_own_error_and_says_how_to_release(
     lab: Lab, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The coordinator stops answering while the place is held (frozen with SIGSTOP): the body's error is still the
-    one raised, the failed release is noted on it, and the command the note gives frees the place."""
+    """The coordinator stops answering while the place is held (frozen with SIGSTOP): the error that ended the
+    command is still the one raised, its hint tells of the failed release, and the commands it gives free the place."""
     monkeypatch.setattr(labgrid, "CALL_TIMEOUT_S", 1.0)
     assert lab.coordinator_process is not None
     pid = lab.coordinator_process.pid
-    with pytest.raises(RuntimeError, match="the board did not answer") as caught:  # noqa: SIM117
+    with pytest.raises(DeviceError) as caught:  # noqa: SIM117 - the error comes from inside the body
         with labgrid.acquire(PLACE, wait_s=5, command="tinyflash test", coordinator=lab.coordinator):
             os.kill(pid, signal.SIGSTOP)
-            raise RuntimeError("the board did not answer")
+            raise DeviceError("no answer from the board before --timeout", "check it")
     os.kill(pid, signal.SIGCONT)
-    note = " ".join(caught.value.__notes__)
     me = labgrid.Identity.of_process("tinyflash test").name
-    cause = f"could not release labgrid place {PLACE}: the labgrid coordinator at {lab.coordinator} did not answer"
-    assert note.startswith(f"{cause} (connect) in 1 s — do it by hand: labgrid-client -x {lab.coordinator} ")
-    assert note.endswith(f" && labgrid-client -x {lab.coordinator} -p {PLACE} release-from {me}")
+    assert caught.value.message == "no answer from the board before --timeout"
+    assert caught.value.exit_code == 4
+    assert caught.value.hint.startswith(
+        f"check it; also, could not release labgrid place {PLACE}: the labgrid coordinator at {lab.coordinator} "
+        f"did not answer (connect) in 1 s — do it by hand: labgrid-client -x {lab.coordinator} cancel-reservation "
+    )
+    assert caught.value.hint.endswith(f" && labgrid-client -x {lab.coordinator} -p {PLACE} release-from {me}")
+    assert "\n" not in str(caught.value)
     assert lab.state() == (me, [me])
-    for command in note.split(" — do it by hand: ")[1].split(" && "):
+    for command in caught.value.hint.split(" — do it by hand: ")[1].split(" && "):
         subprocess.run([tool("labgrid-client"), *command.split()[1:]], check=True, capture_output=True, timeout=60)
     assert lab.state() == (None, [])

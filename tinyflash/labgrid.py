@@ -275,8 +275,11 @@ def acquire(place: str, *, wait_s: float, command: str, coordinator: str | None 
         if asked or token:
             try:
                 _release(address, me, place, token, asked)
-            except LabgridError as failed:  # the error that ended the command stays the one reported
-                exc.add_note(str(failed))
+            except LabgridError as failed:  # the error that ended the command stays the one reported, and says it
+                if isinstance(exc, TinyflashError):
+                    exc.hint = f"{exc.hint}; also, {failed}" if exc.hint else str(failed)
+                else:
+                    exc.add_note(str(failed))
         raise
     if asked or token:
         _release(address, me, place, token, asked)
