@@ -86,6 +86,10 @@ def test_recovery_resources_follow_labgrid_naming() -> None:
     assert labgrid.power_switch([pdu, Resource("default", "NetworkPowerPort", pdu.params)]).name == "default"
     assert labgrid.reset_line([boot, reset]) == reset
     assert labgrid.reset_line([boot]) is None
+    gpio_reset = Resource("reset", "NetworkSysfsGPIO", {"index": 17})  # labgrid drives a GPIO as either
+    assert labgrid.reset_line([gpio_reset]) == gpio_reset
+    assert labgrid.power_switch([gpio_reset]) is None
+    assert labgrid.power_switch([gpio_reset, pdu]) == pdu
 
 
 def test_holders_are_named_for_people() -> None:

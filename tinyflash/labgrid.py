@@ -208,8 +208,8 @@ def serial_url(place: str, resources: list[Resource]) -> str:
 
 
 def power_switch(resources: list[Resource]) -> Resource | None:
-    """The place's power switch: its only one, or the one named ``default``."""
-    found = [r for r in resources if r.cls in POWER_DRIVERS]
+    """The place's power switch: its only one, or the one named ``default`` (a GPIO named ``reset`` is not one)."""
+    found = [r for r in resources if r.cls in POWER_DRIVERS and r.name != RESET_NAME]
     return found[0] if len(found) == 1 else next((r for r in found if r.name == "default"), None)
 
 
