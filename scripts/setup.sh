@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything tinyflash needs on Debian/Ubuntu, idempotently: the ARM toolchain and QEMU (for the
 # virtual boards), a virtual environment in .venv, and tinyflash itself with its test dependencies and the
-# tensorflow extra (`tinyflash convert` and its tests need it; ≈1.6 GB, the rest of tinyflash never imports it).
+# tensorflow extra (`tinyflash convert` and its tests need it; ≈1.6 GB, the rest of tinyflash never imports it) and
+# the labgrid extra (`--port labgrid:PLACE`; its tests start a real coordinator and exporter).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,5 +26,5 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[dev,tensorflow]'
+.venv/bin/python -m pip install -q -e '.[dev,tensorflow,labgrid]'
 echo "setup: ready ($(.venv/bin/tinyflash --version))"
