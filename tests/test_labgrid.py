@@ -486,3 +486,81 @@ def test_a_release_that_fails_keeps_the_commands_own_error_and_says_how_to_relea
     for command in caught.value.hint.split(" — do it by hand: ")[1].split(" && "):
         subprocess.run([tool("labgrid-client"), *command.split()[1:]], check=True, capture_output=True, timeout=60)
     assert lab.state() == (None, [])
+
+
+def _cli(lab: Lab, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = dict(os.environ, LG_COORDINATOR=lab.coordinator)
+    return subprocess.run([sys.executable, "-m", "tinyflash", *args], capture_output=True, text=True,
+                          timeout=timeout, env=env, cwd=lab.log.parent)  # fmt: skip
+
+
+@pytest.mark.integration
+def test_monitor_through_a_place_and_the_place_is_free_afterwards(lab: Lab) -> None:
+    lab.power(True)
+    proc = _cli(lab, "monitor", "--port", f"labgrid:{PLACE}", "--lines", "3", "--timeout", "30")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == expected_lines()
+    assert lab.state() == (None, [])
+
+
+@pytest.mark.integration
+def test_tinyflash_test_through_a_place_proves_the_board_it_cannot_flash(lab: Lab) -> None:
+    """The place's board runs the validate firmware (flashed on its host, here: started by the lab); the test run
+    goes through the place — no upload — and is bit-exact; `flash` through a place is a clear error."""
+    from conftest import shared_model
+
+    model = shared_model("hello_world_int8.tflite")
+    work = lab.log.parent / "validate"
+    built = _cli(lab, "build", "-b", "virtual-m4", str(model), "--app", "validate", "--out", str(work))
+    assert built.returncode == 0, built.stderr
+    tiny = lab.elf
+    lab.elf = work / ".pio/build/virtual-m4/firmware.elf"
+    try:
+        lab.power(True)
+        report = lab.log.parent / "report.json"
+        proc = _cli(lab, "test", str(model), "-b", "virtual-m4", "--port", f"labgrid:{PLACE}", "--random", "20",
+                    "--out", str(work), "--json", str(report))  # fmt: skip
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        data = __import__("json").loads(report.read_text())
+        assert data["status"] == "passed" and data["summary"]["vectors"] == 20
+        assert [c["status"] for c in data["cases"] if c["name"] == "flash"] == ["skipped"]
+        assert lab.state() == (None, [])
+        flash = _cli(lab, "flash", "--project", str(work), "--port", f"labgrid:{PLACE}")
+        assert flash.returncode == 2 and "cannot upload through a labgrid place" in flash.stderr
+    finally:
+        lab.elf = tiny
+        lab.power(True)
+
+
+pytest_plugins = ["pytester"]
+
+
+@pytest.mark.integration
+def test_a_rack_entry_naming_a_place_is_a_dut(lab: Lab, pytester: pytest.Pytester, monkeypatch) -> None:
+    """The pytest plugin with a rack whose board is a labgrid place: the test reads it through the place. (The
+    place's board runs the sine app, flashed "on its host" — started by the lab — and runs forever.)"""
+    sine = Path(__file__).resolve().parents[1] / "examples" / "sine_model.tflite"
+    work = lab.log.parent / "sine"
+    built = _cli(lab, "build", "-b", "virtual-m4", str(sine), "--out", str(work))
+    assert built.returncode == 0, built.stderr
+    monkeypatch.setenv("LG_COORDINATOR", lab.coordinator)
+    tiny = lab.elf
+    lab.elf = work / ".pio/build/virtual-m4/firmware.elf"
+    try:
+        lab.power(True)
+        rack = pytester.path / "rack.toml"
+        rack.write_text(f'[[board]]\nname = "remote-m4"\nboard = "virtual-m4"\nplace = "{PLACE}"\n')
+        pytester.makepyfile(f"""
+import pytest
+
+@pytest.mark.tinyflash(model={str(sine)!r}, app="sine")
+def test_remote(dut):
+    dut.expect(r"^x_value: \\d+\\.\\d{{6}} y_value: ")
+""")
+        result = pytester.runpytest_subprocess("--tinyflash-rack", str(rack), "--tinyflash-board", "virtual-m4",
+                                               "-p", "no:cacheprovider", "-p", "no:labgrid", timeout=300)  # fmt: skip
+        result.assert_outcomes(passed=1)
+        assert lab.state() == (None, [])
+    finally:
+        lab.elf = tiny
+        lab.power(True)

@@ -19,7 +19,7 @@ from .boards import Board
 from .build import find_firmware
 from .errors import FlashFailed, StateError, TinyflashError
 from .monitor import Stream, open_url
-from .ports import DIALOUT_HINT, PortError, board_ports, choose_port
+from .ports import DIALOUT_HINT, PortError, board_ports, choose_port, refuse_remote_upload
 from .virtual import Running
 
 RUN_STATE = ".tinyflash/run.json"
@@ -192,6 +192,7 @@ class VirtualRunner(Runner):
     def flash(self, port: str | None) -> FlashResult:
         from . import virtual
 
+        refuse_remote_upload(port)
         if port:
             raise TinyflashError(f"{self.board.id} is virtual and has no port to choose", "drop --port")
         with files.project_lock(self.project, "tinyflash flash"):

@@ -65,6 +65,7 @@ def choose_port(board: Board, explicit: str | None = None) -> str:
     of the same kind never is.
     """
     ports = connected_ports()
+    refuse_remote_upload(explicit)
     if explicit:
         serial = serial_of(explicit, board)
         if serial is None:
@@ -86,6 +87,15 @@ def choose_port(board: Board, explicit: str | None = None) -> str:
         f"several ports look like a {board.name}: {listing}",
         "choose one with --port, best by serial number (--port serial:NUMBER) or rack name (--port name:NAME)",
     )
+
+
+def refuse_remote_upload(port: str | None) -> None:
+    """Uploads run here, through PlatformIO: a board behind a labgrid place is flashed on its exporter's host."""
+    if port and port.startswith("labgrid:"):
+        raise PortError(
+            f"{port} is a board on another host: tinyflash cannot upload through a labgrid place",
+            "flash it on the exporter's host (tinyflash flash there); monitor and test work through the place",
+        )
 
 
 def serial_of(spec: str, board: Board) -> str | None:

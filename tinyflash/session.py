@@ -10,6 +10,7 @@ import json
 import math
 import re
 import sys
+import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,8 +78,20 @@ def run_monitor(req: MonitorRequest, stream: Stream | None = None, reset: bool =
     except TinyflashError:
         if req.project is not None or req.port is None:
             raise  # with only --port, any port can be monitored without a project
-    target = runner_for(root, board).target(req.port) if board and root else Target(req.port or "")
+    from . import labgrid
+
+    if labgrid.parse_port_spec(req.port) is not None:
+        return _monitor_place(req, board, pattern, stream)
+    runner = runner_for(root, board) if board and root else None
+    target = runner.target(req.port) if runner else Target(req.port or "")
     baud = req.baud or (board.baud if board else DEFAULT_BAUD)
+    with _board_held(board, req.port):
+        return _monitor(req, target, baud, pattern, stream, runner, board, reset)
+
+
+def _monitor(req: MonitorRequest, target, baud: int, pattern, stream: Stream | None, runner, board,
+             reset: bool) -> MonitorResult:  # fmt: skip
+    """Read, show and judge: the part of `monitor` that does not care where the board is."""
     options = MonitorOptions(
         until=pattern,
         timeout=req.timeout,
@@ -104,8 +117,6 @@ def run_monitor(req: MonitorRequest, stream: Stream | None = None, reset: bool =
         except BrokenPipeError:
             raise OutputClosed() from None
 
-    runner = runner_for(root, board) if board and root else None
-
     def opener() -> Stream:
         if stream is not None:
             return stream
@@ -113,7 +124,7 @@ def run_monitor(req: MonitorRequest, stream: Stream | None = None, reset: bool =
             return runner.open_console(target, reset)
         return open_url(target.url, baud)
 
-    with show, _board_held(board, req.port):
+    with show:
         result = read_lines(opener, options, on_line, target.reopen)
     try:
         out.flush()
@@ -125,6 +136,28 @@ def run_monitor(req: MonitorRequest, stream: Stream | None = None, reset: bool =
         write_png(req.plot_png, series)
     _judge(result, req, target.url)
     return result
+
+
+def _monitor_place(req: MonitorRequest, board, pattern, stream: Stream | None) -> MonitorResult:
+    """Monitor a board on another host through its labgrid place, held for as long as the monitor runs."""
+    from . import labgrid
+    from .flash import BOARD_WAIT_S, Target
+
+    place = labgrid.parse_port_spec(req.port)
+    assert place is not None
+    with labgrid.acquire(place, wait_s=BOARD_WAIT_S, command="tinyflash monitor") as remote:
+        baud = req.baud or (board.baud if board else DEFAULT_BAUD)
+
+        def reopen(wait_s: float) -> Stream | None:
+            deadline = time.monotonic() + wait_s
+            while time.monotonic() < deadline:
+                try:
+                    return open_url(remote.url, baud)
+                except TinyflashError:
+                    time.sleep(0.25)
+            return None
+
+        return _monitor(req, Target(remote.url, reopen), baud, pattern, stream, None, board, reset=False)
 
 
 def _board_held(board, port: str | None):

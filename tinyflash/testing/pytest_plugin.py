@@ -318,6 +318,9 @@ def _virtual(request, board, fw: Firmware, log_path: Path):
             if entries:  # a "virtual rack": these instances are shared like real boards
                 entry = stack.enter_context(_pick(state, entries, request))
                 request.node.user_properties.append(("rack_name", entry.name))
+                if entry.place:
+                    yield _through_place(stack, entry, board, fw, log_path)
+                    return
             instance_dir = log_path.with_suffix("")  # tags the emulator: nothing else can stop it
             instance_dir.mkdir(parents=True, exist_ok=True)
             if board.runner == "qemu":
@@ -398,6 +401,9 @@ def _real(request, board, fw: Firmware, log_path: Path):
                 stack.enter_context(board_lock(key_for(board, port), f"pytest {request.node.nodeid}", BOARD_WAIT_S))
             if entry.name in state.broken:
                 pytest.skip(f"{entry.name} is marked broken: {state.broken[entry.name]}")
+            if entry.place:
+                yield _through_place(stack, entry, board, fw, log_path)
+                return
             runner = runner_for(fw.project, board)
             try:
                 if _last_build(entry) != (str(fw.firmware), fw.build_id, fw.firmware.stat().st_mtime_ns):
@@ -412,6 +418,23 @@ def _real(request, board, fw: Firmware, log_path: Path):
             yield device
 
     return attached()
+
+
+def _through_place(stack, entry, board, fw: Firmware, log_path: Path) -> Dut:
+    """A rack entry that names a labgrid place: the place is held for the test and its network serial port is the
+    board's. tinyflash does not upload through a place: its board runs what its exporter's host flashed (the
+    validate app's handshake checks the model)."""
+    from .. import labgrid
+    from ..monitor import open_url
+
+    try:
+        remote = stack.enter_context(labgrid.acquire(entry.place, wait_s=BOARD_WAIT_S, command="pytest"))
+        stream = open_url(remote.url, board.baud)
+    except PortError as exc:
+        raise InfrastructureError(entry.name, exc) from exc
+    device = Dut(entry.name, board, fw, stream, log_path)
+    stack.callback(device.close)
+    return device
 
 
 def _state_file(entry) -> Path:

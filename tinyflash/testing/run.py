@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .. import __version__, files
+from .. import __version__, files, labgrid
 from ..errors import BuildFailed, DeviceError, FlashFailed, Interrupted, TinyflashError
 from ..signals import shielded
 from . import protocol as p
@@ -99,13 +99,16 @@ def run_test(req: TestRequest, progress: Callable[[str], None] | None = None) ->
             built = _build(req, report, board, project, deadline, say)
             reference = reference_outputs(model, vectors, report, say)
             runner = runner_for(built.project, board)
-            with _board_held(board, req.port):
-                stream = _flash_and_open(req, report, runner, built.plan.build_id, deadline, log, say)
-                try:
-                    link = Link(stream, log, deadline)
-                    session(report, link, model, vectors, reference, tolerance, say)
-                finally:
-                    stream.close()
+            with ExitStack() as held:
+                if labgrid.parse_port_spec(req.port) is not None:
+                    stream, recover = _through_place(req, report, board, deadline, held, say)
+                else:
+                    held.enter_context(_board_held(board, req.port))
+                    stream = _flash_and_open(req, report, runner, built.plan.build_id, deadline, log, say)
+                    recover = None
+                held.callback(stream.close)
+                link = Link(stream, log, deadline)
+                session(report, link, model, vectors, reference, tolerance, say, recover, built.plan.build_id)
         judge(report, parse_gates(list(req.metrics)))
     except TinyflashError as exc:
         report.status = _status(exc, report)
@@ -248,6 +251,26 @@ def _flash_and_open(req: TestRequest, report: TestReport, runner, build_id: int,
     return open_url(target.url, board.baud)
 
 
+def _through_place(req: TestRequest, report: TestReport, board, deadline, held: ExitStack, say):
+    """A board on another host, through its labgrid place (held until the run ends). tinyflash does not upload
+    through a place: the board must already run this model's validate firmware, which the handshake checks."""
+    from ..flash import BOARD_WAIT_S
+    from ..monitor import open_url
+
+    place = labgrid.parse_port_spec(req.port)
+    assert place is not None
+    with _Stage(report, "flash") as stage:
+        say(f"acquiring labgrid place {place}")
+        remote = held.enter_context(labgrid.acquire(place, wait_s=_remaining(deadline, BOARD_WAIT_S),
+                                                    command="tinyflash test"))  # fmt: skip
+        report.port = f"{req.port} ({remote.url})"
+        assert stage.case is not None
+        stage.case.status = "skipped"
+        stage.case.message = "a labgrid place's board is flashed on its exporter's host, not through the place"
+    recover = remote.reset or remote.power_cycle
+    return open_url(remote.url, board.baud), recover
+
+
 def _already_running(runner, port: str | None, build_id: int, log: ExchangeLog) -> bool:
     """Does the board answer the handshake with this very build? Then flashing it again would change nothing."""
     from ..monitor import open_url
@@ -266,16 +289,30 @@ def _already_running(runner, port: str | None, build_id: int, log: ExchangeLog) 
         stream.close()
 
 
-def session(report, link: Link, model, vectors: VectorSet, reference, tolerance: Tolerance, say=None) -> None:
+def session(report, link: Link, model, vectors: VectorSet, reference, tolerance: Tolerance, say=None,
+            recover: Callable[[], None] | None = None, build_id: int = 0) -> None:  # fmt: skip
     """Handshake, every vector, then the summary that makes a pass provable (`tinyflash test`, and the pytest
-    plugin's ``dut.run_vectors``)."""
+    plugin's ``dut.run_vectors``). ``recover`` resets or power-cycles a board that does not answer the handshake
+    (a labgrid place's reset or power switch), once."""
     say = say or (lambda text: None)
     try:
         with _Stage(report, "handshake"):
             say("handshake")
-            info = link.hello(_remaining(link.deadline, HANDSHAKE_WAIT_S))
+            try:
+                info = link.hello(_remaining(link.deadline, HANDSHAKE_WAIT_S))
+            except TransportError:
+                if recover is None:
+                    raise
+                say("the board does not answer: resetting it")
+                recover()
+                info = link.hello(_remaining(link.deadline, HANDSHAKE_WAIT_S))
             report.device = info
             check_device(info, model)
+            if build_id and info.build_id != build_id:
+                report.reference_note = (report.reference_note + " " if report.reference_note else "") + (
+                    f"the board runs validate build {info.build_id:08x}, this tinyflash built {build_id:08x} "
+                    "(same model and tensors)"
+                )
         received: list[list[np.ndarray]] = []
         checksum = 0
         with _Stage(report, "vectors", case=False):
