@@ -8,6 +8,7 @@ further down.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -24,6 +25,35 @@ def io(ctx: Context, step: int, op: Operator, n_in: int) -> tuple[list[Tensor | 
     if len([t for t in ins[:n_in] if t is not None]) < n_in or len(op.outputs) != 1 or op.outputs[0] < 0:
         raise fail(step, op, f"expected {n_in} input(s) and one output")
     return ins, ctx.tensor(op.outputs[0])
+
+
+@dataclass(frozen=True)
+class Weighted:
+    """What every op with constant weights and an optional bias shares (CONV_2D, DEPTHWISE_CONV_2D,
+    FULLY_CONNECTED): its operands checked once, the same way, with the same messages."""
+
+    input: Tensor
+    weights: Tensor
+    bias: int  #: tensor index, -1 if absent
+    output: Tensor
+    kind: str  #: "float32" or "int8"
+    activation: int
+
+
+def weighted(ctx: Context, step: int, op: Operator) -> Weighted:
+    ins, out = io(ctx, step, op, 2)
+    inp, weights = ins[0], ins[1]
+    assert inp is not None and weights is not None
+    bias = op.inputs[2] if len(op.inputs) > 2 else -1
+    act = activation(step, op)
+    kind = dtype(step, op, inp, "float32", "int8")
+    dtype(step, op, weights, kind)
+    dtype(step, op, out, kind)
+    if bias >= 0:
+        dtype(step, op, ctx.tensor(bias), "float32" if kind == "float32" else "int32")
+    if not weights.is_constant or (bias >= 0 and not ctx.tensor(bias).is_constant):
+        raise fail(step, op, "weights and bias must be constant tensors")
+    return Weighted(inp, weights, bias, out, kind, act)
 
 
 def dtype(step: int, op: Operator, t: Tensor, *allowed: str) -> str:

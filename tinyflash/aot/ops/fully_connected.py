@@ -28,18 +28,8 @@ class FullyConnectedSpec(OpSpec):
 
 @analyzer("FULLY_CONNECTED")
 def analyze(ctx: Context, step: int, op: Operator) -> FullyConnectedSpec:
-    ins, out = base.io(ctx, step, op, 2)
-    inp, weights = ins[0], ins[1]
-    assert inp is not None and weights is not None
-    bias = op.inputs[2] if len(op.inputs) > 2 else -1
-    act = base.activation(step, op)
-    kind = base.dtype(step, op, inp, "float32", "int8")
-    base.dtype(step, op, weights, kind)
-    base.dtype(step, op, out, kind)
-    if bias >= 0:
-        base.dtype(step, op, ctx.tensor(bias), "float32" if kind == "float32" else "int32")
-    if not weights.is_constant or (bias >= 0 and not ctx.tensor(bias).is_constant):
-        raise fail(step, op, "weights and bias must be constant tensors")
+    w = base.weighted(ctx, step, op)
+    inp, weights, bias, out, kind, act = w.input, w.weights, w.bias, w.output, w.kind, w.activation
     if len(weights.shape) != 2 or not out.shape:
         raise fail(step, op, "its tensors' shapes are inconsistent: the weights must be 2-D, the output at least 1-D")
     units, depth = weights.shape
