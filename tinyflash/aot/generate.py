@@ -19,6 +19,7 @@ from ..model import ModelInfo, Operator, Subgraph
 from ..resources import templates
 from . import emit, library, ops  # noqa: F401  (ops: registers every analyzer and implementation)
 from .context import HINT, Context, fail
+from .fold import Folded, fold_constants
 from .planner import plan_memory
 from .registry import ANALYZERS, choose
 from .target import GENERIC, Target
@@ -59,8 +60,12 @@ class AotResult:
 
 
 def unsupported_ops(model: ModelInfo) -> list[str]:
-    """Names of the model's ops the AOT runtime has no kernel for (custom ops included)."""
-    return sorted({o.name for o in model.ops if o.custom or o.name not in SUPPORTED_OPS})
+    """Names of the model's ops the AOT runtime has no kernel for (custom ops included). An op the generator
+    computes itself (constant folding) needs none."""
+    if len(model.subgraphs) != 1:
+        return sorted({o.name for o in model.ops if o.custom or o.name not in SUPPORTED_OPS})
+    left = fold_constants(model.main).subgraph.operators
+    return sorted({o.opcode for o in left if o.custom or o.opcode not in SUPPORTED_OPS})
 
 
 def generate(model: ModelInfo, namespace: str = "model", target: Target = GENERIC) -> AotResult:
@@ -73,20 +78,23 @@ def generate(model: ModelInfo, namespace: str = "model", target: Target = GENERI
         raise ModelError(f"the AOT runtime does not support these ops: {', '.join(missing)}", HINT)
     if len(model.subgraphs) != 1:
         raise ModelError(f"the model has {len(model.subgraphs)} subgraphs; the AOT runtime runs one", HINT)
-    sg = model.main
-    _validate(sg)
+    folded = fold_constants(model.main)
+    sg, steps = folded.subgraph, folded.steps
+    _validate(sg, steps)
     ctx = Context(sg, target)
-    specs = [_guarded(step, op, ANALYZERS[op.opcode], ctx, step, op) for step, op in enumerate(sg.operators)]
+    numbered = list(zip(steps, sg.operators, strict=True))
+    specs = [_guarded(step, op, ANALYZERS[op.opcode], ctx, step, op) for step, op in numbered]
     impls = [choose(op.opcode, spec, target) for op, spec in zip(sg.operators, specs, strict=True)]
-    scratch = {step: impl.scratch(spec) for step, (impl, spec) in enumerate(zip(impls, specs, strict=True))}
-    ctx.plan = plan_memory(sg, scratch)
+    scratch = {step: impl.scratch(spec) for step, impl, spec in zip(steps, impls, specs, strict=True)}
+    ctx.plan = plan_memory(sg, scratch, steps)
     operators = []
-    for step, (op, spec, impl) in enumerate(zip(sg.operators, specs, impls, strict=True)):
+    for index, (step, op, spec, impl) in enumerate(zip(steps, sg.operators, specs, impls, strict=True)):
         emitted = _guarded(step, op, impl.emit, ctx, spec)
         lines = [wrapped for line in emitted for wrapped in emit.wrap_call(line, 108)]
         operators.append(
             {
                 "step": step,
+                "index": index,
                 "opcode": op.opcode,
                 "ins": ", ".join(f"t{i}" for i in op.inputs if i >= 0),
                 "outs": ", ".join(f"t{i}" for i in op.outputs),
@@ -97,9 +105,9 @@ def generate(model: ModelInfo, namespace: str = "model", target: Target = GENERI
         )
     choices = tuple(
         OpChoice(step, op.opcode, impl.name, impl.summary, scratch[step])
-        for step, (op, impl) in enumerate(zip(sg.operators, impls, strict=True))
+        for step, op, impl in zip(steps, sg.operators, impls, strict=True)
     )
-    source = _render(model, ctx, operators, namespace)
+    source = _render(model, ctx, operators, namespace, folded)
     plan = ctx.plan
     code = CODE_PER_HEADER * len(ctx.headers) + sum(CODE_PER_OP + impl.code_bytes for impl in impls)
     return AotResult(
@@ -127,12 +135,12 @@ def _guarded(step: int, op: Operator, fn: Callable[..., T], *args: object) -> T:
 _IMAGE_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D"})
 
 
-def _validate(sg: Subgraph) -> None:
+def _validate(sg: Subgraph, steps: tuple[int, ...]) -> None:
     """What every analyzer relies on, checked once for the whole graph, naming the op: each op writes
     something, tensors are neither empty nor absurdly large, quantization scales are positive finite numbers,
     constants hold as many bytes as their shape says, image ops have four dimensions; and the graph's own inputs
     and outputs are tensors the runtime can hand to the app."""
-    for step, op in enumerate(sg.operators):
+    for step, op in zip(steps, sg.operators, strict=True):
         if not op.outputs or any(i < 0 for i in op.outputs):
             raise fail(step, op, "it has no output tensor")
         for i in (*op.inputs, *op.outputs):
@@ -162,7 +170,7 @@ def _validate(sg: Subgraph) -> None:
             raise ModelError(f"model input/output '{t.name}' ({t.dtype}) cannot be an AOT runtime tensor", HINT)
 
 
-def _render(model: ModelInfo, ctx: Context, operators: list[dict], namespace: str) -> str:
+def _render(model: ModelInfo, ctx: Context, operators: list[dict], namespace: str, folded: Folded) -> str:
     sg, plan = ctx.sg, ctx.plan
     assert plan is not None
     system, blocks, kernels = library.amalgamate(ctx.headers)
@@ -187,6 +195,7 @@ def _render(model: ModelInfo, ctx: Context, operators: list[dict], namespace: st
             model_name=emit.sanitize(model.path.name, 80) or "a model",
             sha256=model.sha256,
             ops_summary=", ".join(f"{o.name} x{o.count}" if o.count > 1 else o.name for o in model.ops),
+            folded=", ".join(f"{opcode} (op {step})" for step, opcode in folded.folded),
             target=ctx.target.describe(),
             arena_bytes=plan.arena_bytes,
             lower_bound_bytes=plan.lower_bound_bytes,

@@ -54,9 +54,13 @@ class Plan:
         return max((b.nbytes for b in self.buffers if b.scratch_for >= 0), default=0)
 
 
-def plan_memory(sg: Subgraph, scratch: Mapping[int, int] | None = None) -> Plan:
-    """Place every activation tensor, and ``scratch`` (op step -> bytes) for the ops that need it."""
-    buffers = _buffers(sg) + [Buffer((), n, step, step, step) for step, n in sorted((scratch or {}).items()) if n > 0]
+def plan_memory(sg: Subgraph, scratch: Mapping[int, int] | None = None, steps: tuple[int, ...] | None = None) -> Plan:
+    """Place every activation tensor, and ``scratch`` (op step -> bytes) for the ops that need it. ``steps`` names
+    each operator of ``sg`` as the model's graph does (the ops left after constant folding), default 0, 1, 2..."""
+    position = {step: p for p, step in enumerate(steps if steps is not None else range(len(sg.operators)))}
+    buffers = _buffers(sg) + [
+        Buffer((), n, position[step], position[step], step) for step, n in sorted((scratch or {}).items()) if n > 0
+    ]
     best: tuple[int, dict[int, int]] | None = None
     orders = (
         lambda b: (-align(b.nbytes), b.first),

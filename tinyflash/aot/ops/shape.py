@@ -26,6 +26,14 @@ def analyze_reshape(ctx: Context, step: int, op: Operator) -> ShapeSpec:
     assert inp is not None
     if inp.dtype != out.dtype or inp.nbytes != out.nbytes or inp.dtype not in emit.CTYPES:
         raise fail(step, op, "input and output must have the same type and size")
+    if len(op.inputs) > 1 and op.inputs[1] >= 0 and ctx.tensor(op.inputs[1]).is_constant:
+        # TFLM takes the output shape from this tensor (constant here, or folded from SHAPE and friends).
+        shape = base.const_ints(ctx, step, op, op.inputs[1], "the shape")
+        if -1 in shape and shape.count(-1) == 1:
+            known = int(np.prod([d for d in shape if d != -1], dtype=np.int64))
+            shape[shape.index(-1)] = out.elements // known if known else -1
+        if tuple(shape) != out.shape:
+            raise fail(step, op, f"the shape tensor says {shape}, the output has shape {list(out.shape)}")
     return ShapeSpec(step, op, inp.dtype, {})
 
 

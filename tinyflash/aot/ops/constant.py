@@ -1,0 +1,47 @@
+"""Folders for ops that only run at generation time here: SHAPE (of any tensor: shapes are static), and
+ADD/SUB/MUL on constant int32 or float32 tensors (the shape arithmetic of dynamic-shape exports).
+
+numpy computes what TFLM's kernels do for these: IEEE float32 operations one at a time, then the fused
+activation's clamp; int32 arithmetic without activation. Quantized arithmetic on constants is not
+folded: it stays in the graph and runs on the device through its kernel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...model import Operator
+from .. import quant
+from ..context import Context
+from ..fold import NUMPY, constant
+from ..registry import folder
+
+_ARITHMETIC = {"ADD": np.add, "SUB": np.subtract, "MUL": np.multiply}
+
+
+@folder("SHAPE")
+def fold_shape(ctx: Context, step: int, op: Operator) -> dict[int, np.ndarray] | None:
+    out = ctx.tensor(op.outputs[0])
+    if out.dtype not in ("int32", "int64"):
+        return None
+    return {op.outputs[0]: np.asarray(ctx.tensor(op.inputs[0]).shape, dtype=NUMPY[out.dtype])}
+
+
+@folder(*_ARITHMETIC)
+def fold_arithmetic(ctx: Context, step: int, op: Operator) -> dict[int, np.ndarray] | None:
+    if len(op.inputs) != 2 or len(op.outputs) != 1:
+        return None
+    a, b, out = ctx.tensor(op.inputs[0]), ctx.tensor(op.inputs[1]), ctx.tensor(op.outputs[0])
+    act = int(op.options.get("fused_activation_function", 0))
+    if not a.dtype == b.dtype == out.dtype or out.dtype not in ("int32", "float32"):
+        return None
+    if act not in quant.SUPPORTED_ACTIVATIONS or (out.dtype == "int32" and act != quant.ACT_NONE):
+        return None
+    with np.errstate(all="ignore"):
+        values = _ARITHMETIC[op.opcode](constant(ctx, op.inputs[0]), constant(ctx, op.inputs[1]))
+    if values.shape != out.shape:
+        return None
+    if out.dtype == "float32":
+        lo, hi = (np.float32(v) for v in quant.activation_range_float(act))
+        values = np.minimum(np.maximum(values, lo), hi)
+    return {op.outputs[0]: values}
