@@ -18,7 +18,7 @@ from ..errors import ModelError
 from ..model import ModelInfo, Operator, Subgraph
 from ..resources import templates
 from . import emit, library, ops  # noqa: F401  (ops: registers every analyzer and implementation)
-from .context import HINT, Context, fail
+from .context import AotUnsupported, Context, Problem, problem
 from .fold import Folded, fold_constants
 from .planner import plan_memory
 from .registry import ANALYZERS, choose
@@ -57,6 +57,7 @@ class AotResult:
     #: Flash the generated file takes, estimated generously: its constants exactly plus code (see CODE_PER_*).
     flash_bytes: int = 0
     scratch_peak_bytes: int = 0  # the largest scratch buffer of one op
+    folded: tuple[tuple[int, str], ...] = ()  # (step, op) of the operators computed at generation time
 
 
 def unsupported_ops(model: ModelInfo) -> list[str]:
@@ -73,24 +74,35 @@ def generate(model: ModelInfo, namespace: str = "model", target: Target = GENERI
 
     ``namespace`` other than ``model`` lets tests link several generated models into one program.
     """
-    missing = unsupported_ops(model)
-    if missing:
-        raise ModelError(f"the AOT runtime does not support these ops: {', '.join(missing)}", HINT)
     if len(model.subgraphs) != 1:
-        raise ModelError(f"the model has {len(model.subgraphs)} subgraphs; the AOT runtime runs one", HINT)
+        missing = [Problem(-1, name, "no AOT kernel", True) for name in unsupported_ops(model)]
+        whole = Problem(-1, "", f"the model has {len(model.subgraphs)} subgraphs; the AOT runtime runs one")
+        raise AotUnsupported([*missing, whole])
     folded = fold_constants(model.main)
     sg, steps = folded.subgraph, folded.steps
-    _validate(sg, steps)
+    problems = _validate(sg, steps)
     ctx = Context(sg, target)
-    numbered = list(zip(steps, sg.operators, strict=True))
-    specs = [_guarded(step, op, ANALYZERS[op.opcode], ctx, step, op) for step, op in numbered]
+    refused = {p.step for p in problems}
+    specs = []
+    for step, op in zip(steps, sg.operators, strict=True):
+        if op.custom or op.opcode not in ANALYZERS:
+            problems.append(Problem(step, op.opcode, "no AOT kernel", True))
+        elif step not in refused:  # the analyzers rely on what _validate checks
+            specs.append(_collect(problems, step, op, ANALYZERS[op.opcode], ctx, step, op))
+    if problems:
+        raise AotUnsupported(problems, folded.folded)
     impls = [choose(op.opcode, spec, target) for op, spec in zip(sg.operators, specs, strict=True)]
     scratch = {step: impl.scratch(spec) for step, impl, spec in zip(steps, impls, specs, strict=True)}
     ctx.plan = plan_memory(sg, scratch, steps)
+    emitted = [
+        _collect(problems, step, op, impl.emit, ctx, spec)
+        for step, op, spec, impl in zip(steps, sg.operators, specs, impls, strict=True)
+    ]
+    if problems:
+        raise AotUnsupported(problems, folded.folded)
     operators = []
-    for index, (step, op, spec, impl) in enumerate(zip(steps, sg.operators, specs, impls, strict=True)):
-        emitted = _guarded(step, op, impl.emit, ctx, spec)
-        lines = [wrapped for line in emitted for wrapped in emit.wrap_call(line, 108)]
+    for index, (step, op, impl, code) in enumerate(zip(steps, sg.operators, impls, emitted, strict=True)):
+        lines = [wrapped for line in code for wrapped in emit.wrap_call(line, 108)]
         operators.append(
             {
                 "step": step,
@@ -119,55 +131,72 @@ def generate(model: ModelInfo, namespace: str = "model", target: Target = GENERI
         target,
         ctx.constant_bytes + code,
         plan.scratch_peak_bytes,
+        folded.folded,
     )
 
 
-def _guarded(step: int, op: Operator, fn: Callable[..., T], *args: object) -> T:
-    """The analyzers check what valid models can get wrong; a damaged file can break shapes in ways no converter
+def _collect(problems: list[Problem], step: int, op: Operator, fn: Callable[..., T], *args: object) -> T | None:
+    """``fn(*args)``, its ModelError added to ``problems`` (the caller stops after the pass, with all of them).
+
+    The analyzers check what valid models can get wrong; a damaged file can break shapes in ways no converter
     produces. Either way the user gets the op and a clean error, never a traceback."""
     try:
         return fn(*args)
     except (IndexError, ValueError, ZeroDivisionError, OverflowError) as exc:
-        raise fail(step, op, f"its tensors' shapes or parameters are inconsistent ({exc})") from None
+        problems.append(Problem(step, op.opcode, f"its tensors' shapes or parameters are inconsistent ({exc})"))
+    except ModelError as exc:
+        problems.append(problem(step, op, exc))
+    return None  # the caller raises AotUnsupported before it would use this
 
 
 #: Ops whose tensors are NHWC images: their analyzers index four dimensions.
 _IMAGE_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D"})
 
 
-def _validate(sg: Subgraph, steps: tuple[int, ...]) -> None:
+def _validate(sg: Subgraph, steps: tuple[int, ...]) -> list[Problem]:
     """What every analyzer relies on, checked once for the whole graph, naming the op: each op writes
     something, tensors are neither empty nor absurdly large, quantization scales are positive finite numbers,
     constants hold as many bytes as their shape says, image ops have four dimensions; and the graph's own inputs
-    and outputs are tensors the runtime can hand to the app."""
+    and outputs are tensors the runtime can hand to the app. One problem per operator at most."""
+    problems = []
     for step, op in zip(steps, sg.operators, strict=True):
-        if not op.outputs or any(i < 0 for i in op.outputs):
-            raise fail(step, op, "it has no output tensor")
-        for i in (*op.inputs, *op.outputs):
-            if i < 0:
-                continue
-            if i >= len(sg.tensors):
-                raise fail(step, op, f"it refers to tensor {i}, which does not exist")
-            t = sg.tensors[i]
-            if any(d < 1 for d in t.shape):
-                raise fail(step, op, f"tensor '{t.name}' has an empty dimension {list(t.shape)}")
-            if t.dtype in emit.CTYPES and t.nbytes > MAX_TENSOR_BYTES:
-                raise fail(step, op, f"tensor '{t.name}' would take {t.nbytes:,} bytes")
-            if t.quant is not None and t.dtype != "float32":
-                bad = [s for s in t.quant.scales if not (math.isfinite(s) and 0 < s <= 1e30)]
-                if bad:
-                    raise fail(step, op, f"tensor '{t.name}' has quantization scale {bad[0]} (must be > 0 and finite)")
-            held = len(t.data or b"")
-            if t.is_constant and t.dtype in emit.CTYPES and held != t.nbytes:
-                raise fail(step, op, f"constant '{t.name}' holds {held} bytes, its shape needs {t.nbytes}")
-        if op.opcode in _IMAGE_OPS:
-            image = [sg.tensors[i] for i in (op.inputs[:1] + op.outputs[:1]) if i >= 0]
-            if any(len(t.shape) != 4 for t in image):
-                raise fail(step, op, "its input and output must be 4-D (NHWC)")
+        reason = _invalid(sg, op)
+        if reason:
+            problems.append(Problem(step, op.opcode, reason))
     for i in (*sg.inputs, *sg.outputs):
         t = sg.tensors[i]
         if t.is_constant or t.dtype not in emit.RUNTIME_TYPES or any(d < 1 for d in t.shape):
-            raise ModelError(f"model input/output '{t.name}' ({t.dtype}) cannot be an AOT runtime tensor", HINT)
+            reason = f"model input/output '{t.name}' ({t.dtype}) cannot be an AOT runtime tensor"
+            problems.append(Problem(-1, "", reason))
+    return problems
+
+
+def _invalid(sg: Subgraph, op: Operator) -> str:
+    """Why ``op`` breaks what the analyzers rely on, or ''."""
+    if not op.outputs or any(i < 0 for i in op.outputs):
+        return "it has no output tensor"
+    for i in (*op.inputs, *op.outputs):
+        if i < 0:
+            continue
+        if i >= len(sg.tensors):
+            return f"it refers to tensor {i}, which does not exist"
+        t = sg.tensors[i]
+        if any(d < 1 for d in t.shape):
+            return f"tensor '{t.name}' has an empty dimension {list(t.shape)}"
+        if t.dtype in emit.CTYPES and t.nbytes > MAX_TENSOR_BYTES:
+            return f"tensor '{t.name}' would take {t.nbytes:,} bytes"
+        if t.quant is not None and t.dtype != "float32":
+            bad = [s for s in t.quant.scales if not (math.isfinite(s) and 0 < s <= 1e30)]
+            if bad:
+                return f"tensor '{t.name}' has quantization scale {bad[0]} (must be > 0 and finite)"
+        held = len(t.data or b"")
+        if t.is_constant and t.dtype in emit.CTYPES and held != t.nbytes:
+            return f"constant '{t.name}' holds {held} bytes, its shape needs {t.nbytes}"
+    if op.opcode in _IMAGE_OPS:
+        image = [sg.tensors[i] for i in (op.inputs[:1] + op.outputs[:1]) if i >= 0]
+        if any(len(t.shape) != 4 for t in image):
+            return "its input and output must be 4-D (NHWC)"
+    return ""
 
 
 def _render(model: ModelInfo, ctx: Context, operators: list[dict], namespace: str, folded: Folded) -> str:

@@ -110,6 +110,9 @@ def analyze_unary(ctx: Context, step: int, op: Operator) -> UnarySpec:
     base.dtype(step, op, out, kind)
     if inp.elements != out.elements:
         raise fail(step, op, "input and output sizes differ")
+    softmax_out = op.opcode == "SOFTMAX" and kind == "int8"
+    if softmax_out and (out.quant.zero_point != -128 or abs(out.quant.scale - 1 / 256) > 0.001 / 256):
+        raise fail(step, op, "int8 output must have scale 1/256 and zero point -128 (as TFLM requires)")
     return UnarySpec(step, op, kind, inp, out)
 
 
@@ -175,7 +178,7 @@ def sigmoid(ctx: Context, s: UnarySpec) -> list[str]:
 @implementation("SOFTMAX", name="reference", summary="TFLM's reference (gemmlowp fixed point)")
 def softmax(ctx: Context, s: UnarySpec) -> list[str]:
     name = base.op_name(s.step)
-    inp, out = s.input, s.output
+    inp, _out = s.input, s.output
     depth = inp.shape[-1] if inp.shape else 1
     rows = inp.elements // max(depth, 1)
     beta = float(s.op.options.get("beta", 1.0))
@@ -183,8 +186,6 @@ def softmax(ctx: Context, s: UnarySpec) -> list[str]:
         ctx.use("reference/softmax_float.h")
         ctx.params("SoftmaxFloatParams", name, {"rows": rows, "depth": depth, "beta": beta})
         return [f"SoftmaxFloat({name}, {_tensors(ctx, s.op)});"]
-    if out.quant.zero_point != -128 or abs(out.quant.scale - 1 / 256) > 0.001 / 256:
-        raise fail(s.step, s.op, "int8 output must have scale 1/256 and zero point -128 (as TFLM requires)")
     p = quant.softmax_params(beta, inp.quant.scale)
     ctx.use("reference/softmax_int8.h")
     ctx.params(
