@@ -1,9 +1,9 @@
 """Static memory plan: every activation tensor gets a fixed arena offset, decided at generation time.
 
 Tensors whose lifetimes (first write .. last read, in operator steps) overlap must not share bytes.
-A RESHAPE output is the same bytes as its input, so the two form one buffer with the union of their
-lifetimes. Buffers are placed first-fit into the lowest gap that fits, trying a few orderings and
-keeping the smallest arena; the lower bound (the most bytes live at any one step) shows how close
+A RESHAPE (SQUEEZE, EXPAND_DIMS) output is the same bytes as its input, so the two form one buffer
+with the union of their lifetimes. Buffers are placed first-fit into the lowest gap that fits, trying
+a few orderings and keeping the smallest arena; the lower bound (the most bytes live at any one step) shows how close
 that gets. An op implementation's scratch buffer is one more buffer, live during that op's step only.
 """
 
@@ -17,7 +17,7 @@ from ..model import Subgraph
 
 ALIGN = 16
 #: Ops whose output can share its input's bytes because they never change them.
-ALIAS_OPS = frozenset({"RESHAPE"})
+ALIAS_OPS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
 
 
 def align(n: int, to: int = ALIGN) -> int:

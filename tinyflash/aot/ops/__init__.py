@@ -1,5 +1,5 @@
 """Op analyzers, implementations and generation-time folders; importing the package registers them all."""
 
-from . import constant, conv, conv_dsp, elementwise, fully_connected, movement, pool, shape
+from . import constant, conv, conv_dsp, elementwise, fully_connected, gather, movement, pool, shape
 
-__all__ = ["constant", "conv", "conv_dsp", "elementwise", "fully_connected", "movement", "pool", "shape"]
+__all__ = ["constant", "conv", "conv_dsp", "elementwise", "fully_connected", "gather", "movement", "pool", "shape"]

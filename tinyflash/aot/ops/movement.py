@@ -1,9 +1,13 @@
 """Data-movement ops as strided copies: STRIDED_SLICE, SLICE, TRANSPOSE, PACK, UNPACK, SPLIT, SPLIT_V,
 CONCATENATION, and the pure reshapes RESHAPE, SQUEEZE, EXPAND_DIMS.
 
-Each analysis says which elements go where as a list of :class:`Copy` (one per input or output); the
-generator folds an op with constant inputs by applying its copies with numpy, so the arithmetic of
-indices (TFLM's clamping of slice bounds, negative strides, masks) is written once, here.
+Each analysis says which elements go where as a list of :class:`Copy` (one per input or output). The
+generator folds an op with constant inputs by applying its copies with numpy; on the device the same
+copies, their contiguous dimensions merged, run through one kernel (``reference/strided_copy.h``). So the
+arithmetic of indices (TFLM's clamping of slice bounds, negative strides, masks) is written once, here.
+Pure copies are bit-exact by construction, whatever the tensors' quantization (TFLM copies raw values too).
+CONCATENATION runs through its own kernel (shape.py); RESHAPE, SQUEEZE and EXPAND_DIMS are aliased by the
+planner.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import numpy as np
 from ...model import Operator, Tensor
 from ..context import Context, fail
 from ..fold import NUMPY, constant
-from ..registry import folder
+from ..registry import OpSpec, analyzer, folder, implementation
 from . import base
 
 #: Dimensions a copy may keep after merging the contiguous ones (TFLM's data-movement ops take up to 6).
@@ -280,3 +284,55 @@ COPIES = {
 @folder(*COPIES)
 def fold_movement(ctx: Context, step: int, op: Operator) -> dict[int, np.ndarray]:
     return apply(ctx, COPIES[op.opcode](ctx, step, op))
+
+
+#: Element types the kernel moves (TFLM's data-movement kernels take these, some a subset of them).
+RUNTIME_TYPES = ("float32", "int8", "int16", "int32")
+STRIDED_OPS = ("STRIDED_SLICE", "SLICE", "TRANSPOSE", "PACK", "UNPACK", "SPLIT", "SPLIT_V")
+
+
+@dataclass(frozen=True)
+class MoveSpec(OpSpec):
+    kind: str
+    copies: tuple[Copy, ...]  # contiguous dimensions merged, padded to MAX_DIMS
+
+
+@analyzer(*STRIDED_OPS)
+def analyze_movement(ctx: Context, step: int, op: Operator) -> MoveSpec:
+    copies = COPIES[op.opcode](ctx, step, op)
+    kind = base.dtype(step, op, ctx.tensor(copies[0].dst), *RUNTIME_TYPES)
+    for c in copies:
+        for t in (ctx.tensor(c.src), ctx.tensor(c.dst)):
+            base.dtype(step, op, t, kind)
+    return MoveSpec(step, op, kind, tuple(_merged(step, op, c) for c in copies))
+
+
+def _merged(step: int, op: Operator, c: Copy) -> Copy:
+    """``c`` with size-1 dimensions dropped and each dimension contiguous with the next on both sides merged into
+    it, then padded in front to MAX_DIMS."""
+    dims: list[tuple[int, int, int]] = []
+    for n, s, d in zip(c.shape, c.src_strides, c.dst_strides, strict=True):
+        if n == 1:
+            continue
+        if dims and dims[-1][1] == s * n and dims[-1][2] == d * n:
+            dims[-1] = (dims[-1][0] * n, s, d)
+        else:
+            dims.append((n, s, d))
+    if len(dims) > MAX_DIMS:
+        raise fail(step, op, f"the copy keeps {len(dims)} dimensions (at most {MAX_DIMS} are supported)")
+    dims = [(1, 0, 0)] * (MAX_DIMS - len(dims)) + (dims or [(1, 1, 1)])[-MAX_DIMS:]
+    shape, src, dst = (tuple(d[k] for d in dims) for k in range(3))
+    return Copy(c.src, c.dst, shape, src, dst, c.src_offset, c.dst_offset)
+
+
+@implementation(*STRIDED_OPS, name="reference", summary="strided copies: whole contiguous rows by memcpy")
+def movement(ctx: Context, s: MoveSpec) -> list[str]:
+    ctx.use("reference/strided_copy.h")
+    lines = []
+    for k, c in enumerate(s.copies):
+        name = base.op_name(s.step) + (f"Copy{k}" if len(s.copies) > 1 else "")
+        fields = {"shape": c.shape, "input_strides": c.src_strides, "output_strides": c.dst_strides,
+                  "input_offset": c.src_offset, "output_offset": c.dst_offset}  # fmt: skip
+        ctx.params("StridedCopyParams", name, fields)
+        lines.append(f"StridedCopy({name}, {ctx.pointer(c.src, True)}, {ctx.pointer(c.dst)});")
+    return lines

@@ -1,4 +1,4 @@
-"""RESHAPE, CONCATENATION, PAD and MEAN (reference implementations)."""
+"""RESHAPE (and SQUEEZE, EXPAND_DIMS), CONCATENATION, PAD and MEAN (reference implementations)."""
 
 from __future__ import annotations
 
@@ -19,14 +19,18 @@ class ShapeSpec(OpSpec):
     fields: dict  # the kernel's parameters, worked out by the analyzer
 
 
-@analyzer("RESHAPE")
+#: Ops that keep the bytes and change only the shape (the planner aliases them).
+RESHAPES = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS")
+
+
+@analyzer(*RESHAPES)
 def analyze_reshape(ctx: Context, step: int, op: Operator) -> ShapeSpec:
     ins, out = base.io(ctx, step, op, 1)
     inp = ins[0]
     assert inp is not None
     if inp.dtype != out.dtype or inp.nbytes != out.nbytes or inp.dtype not in emit.CTYPES:
         raise fail(step, op, "input and output must have the same type and size")
-    if len(op.inputs) > 1 and op.inputs[1] >= 0 and ctx.tensor(op.inputs[1]).is_constant:
+    if op.opcode == "RESHAPE" and len(op.inputs) > 1 and op.inputs[1] >= 0 and ctx.tensor(op.inputs[1]).is_constant:
         # TFLM takes the output shape from this tensor (constant here, or folded from SHAPE and friends).
         shape = base.const_ints(ctx, step, op, op.inputs[1], "the shape")
         if -1 in shape and shape.count(-1) == 1:
@@ -37,7 +41,7 @@ def analyze_reshape(ctx: Context, step: int, op: Operator) -> ShapeSpec:
     return ShapeSpec(step, op, inp.dtype, {})
 
 
-@implementation("RESHAPE", name="alias", summary="the output shares the input's bytes, or one memcpy")
+@implementation(*RESHAPES, name="alias", summary="the output shares the input's bytes, or one memcpy")
 def reshape(ctx: Context, s: ShapeSpec) -> list[str]:
     src, dst = s.op.inputs[0], s.op.outputs[0]
     assert ctx.plan is not None
