@@ -206,29 +206,55 @@ CASES["requantize_i8_i8"] = lambda g: _unary(g, "QUANTIZE", (3, 9), ("int8", 0.0
 CASES["dequantize_i8_f32"] = lambda g: _unary(g, "DEQUANTIZE", (2, 2, 8), ("int8", 0.037, -5), F32)
 
 
-def _binary(g: GraphBuilder, opcode: str, a_shape, b_shape, out_shape, qa, qb, qo, act=NONE):
+def binary_model(g: GraphBuilder, opcode: str, a_shape, b_shape, out_shape, qa, qb, qo, act=NONE):
     a = g.input(a_shape, *qa)
     b = g.input(b_shape, *qb)
     y = g.tensor(out_shape, *qo)
-    kind = "AddOptions" if opcode == "ADD" else "MulOptions"
-    g.op(opcode, [a, b], [y], options(kind, fused_activation_function=act))
+    kind = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions"}.get(opcode)
+    g.op(opcode, [a, b], [y], options(kind, fused_activation_function=act) if kind else None)
     return g.model([y])
 
 
-CASES["add_f32_relu"] = lambda g: _binary(g, "ADD", (2, 5), (2, 5), (2, 5), F32, F32, F32, RELU)
-CASES["add_f32_broadcast"] = lambda g: _binary(g, "ADD", (1, 4, 4, 3), (1, 1, 1, 3), (1, 4, 4, 3), F32, F32, F32)
-CASES["add_i8"] = lambda g: _binary(
+CASES["add_f32_relu"] = lambda g: binary_model(g, "ADD", (2, 5), (2, 5), (2, 5), F32, F32, F32, RELU)
+CASES["add_f32_broadcast"] = lambda g: binary_model(g, "ADD", (1, 4, 4, 3), (1, 1, 1, 3), (1, 4, 4, 3), F32, F32, F32)
+CASES["add_i8"] = lambda g: binary_model(
     g, "ADD", (3, 8), (3, 8), (3, 8), ("int8", 0.05, 3), ("int8", 0.11, -9), ("int8", 0.12, 2)
 )
-CASES["add_i8_broadcast_relu6"] = lambda g: _binary(
+CASES["add_i8_broadcast_relu6"] = lambda g: binary_model(
     g, "ADD", (2, 1, 3), (1, 4, 3), (2, 4, 3), ("int8", 0.05, 3), ("int8", 0.02, -9), ("int8", 0.06, -1), RELU6
 )
-CASES["mul_f32_broadcast"] = lambda g: _binary(g, "MUL", (2, 3, 1), (3, 4), (2, 3, 4), F32, F32, F32, RELU_N1_TO_1)
-CASES["mul_i8"] = lambda g: _binary(
+CASES["mul_f32_broadcast"] = lambda g: binary_model(g, "MUL", (2, 3, 1), (3, 4), (2, 3, 4), F32, F32, F32, RELU_N1_TO_1)
+CASES["mul_i8"] = lambda g: binary_model(
     g, "MUL", (4, 6), (4, 6), (4, 6), ("int8", 0.05, 3), ("int8", 0.04, -9), ("int8", 0.07, 1)
 )
-CASES["mul_i8_broadcast_relu"] = lambda g: _binary(
+CASES["mul_i8_broadcast_relu"] = lambda g: binary_model(
     g, "MUL", (1, 3, 3, 2), (2,), (1, 3, 3, 2), ("int8", 0.05, 3), ("int8", 0.04, 0), ("int8", 0.03, -5), RELU
+)
+
+
+CASES["sub_f32_broadcast_relu"] = lambda g: binary_model(g, "SUB", (2, 3, 4), (3, 1), (2, 3, 4), F32, F32, F32, RELU)
+CASES["sub_i8_relu6"] = lambda g: binary_model(
+    g, "SUB", (3, 8), (3, 8), (3, 8), ("int8", 0.05, 3), ("int8", 0.11, -9), ("int8", 0.12, 2), RELU6
+)
+CASES["sub_i8_broadcast"] = lambda g: binary_model(
+    g, "SUB", (1, 4, 3), (2, 1, 3), (2, 4, 3), ("int8", 0.07, -5), ("int8", 0.03, 8), ("int8", 0.09, 1)
+)
+CASES["maximum_f32_broadcast"] = lambda g: binary_model(g, "MAXIMUM", (2, 1, 5), (3, 1), (2, 3, 5), F32, F32, F32)
+CASES["minimum_f32"] = lambda g: binary_model(g, "MINIMUM", (4, 6), (4, 6), (4, 6), F32, F32, F32)
+CASES["maximum_i8"] = lambda g: binary_model(
+    g, "MAXIMUM", (4, 6), (4, 6), (4, 6), ("int8", 0.05, 3), ("int8", 0.05, 3), ("int8", 0.05, 3)
+)
+CASES["minimum_i8_broadcast"] = lambda g: binary_model(
+    g, "MINIMUM", (1, 3, 3, 2), (2,), (1, 3, 3, 2), ("int8", 0.1, -2), ("int8", 0.1, -2), ("int8", 0.1, -2)
+)
+CASES["squared_difference_f32_broadcast"] = lambda g: binary_model(
+    g, "SQUARED_DIFFERENCE", (2, 3, 1), (3, 4), (2, 3, 4), F32, F32, F32
+)
+CASES["squared_difference_i8"] = lambda g: binary_model(
+    g, "SQUARED_DIFFERENCE", (3, 8), (3, 8), (3, 8), ("int8", 0.05, 3), ("int8", 0.08, -9), ("int8", 0.3, -128)
+)
+CASES["squared_difference_i8_broadcast"] = lambda g: binary_model(
+    g, "SQUARED_DIFFERENCE", (2, 1, 4), (3, 4), (2, 3, 4), ("int8", 0.02, 0), ("int8", 0.03, 5), ("int8", 0.05, -100)
 )
 
 

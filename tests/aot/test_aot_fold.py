@@ -98,11 +98,14 @@ def _stack_and_split(g: GraphBuilder) -> ModelInfo:
 
 
 def _int8_slice(g: GraphBuilder) -> ModelInfo:
+    """int8 constants: a reversed strided slice, then MAXIMUM (raw values compared)."""
     c = g.tensor((4, 6), "int8", 0.05, 2, g.rng.integers(-128, 128, (4, 6)).astype(np.int8))
     out = g.tensor((2, 3), "int8", 0.05, 2)
     g.op("STRIDED_SLICE", [c, g.const([3, 0]), g.const([0, 6]), g.const([-2, 2])], [out],
          options("StridedSliceOptions"))  # fmt: skip
-    return _add_input(g, out, (2, 3), ("int8", 0.05, 2))
+    m = g.tensor((2, 3), "int8", 0.05, 2)
+    g.op("MAXIMUM", [out, g.tensor((3,), "int8", 0.05, 2, np.array([-5, 0, 7], np.int8))], [m])
+    return _add_input(g, m, (2, 3), ("int8", 0.05, 2))
 
 
 def _float_arithmetic(g: GraphBuilder) -> ModelInfo:
@@ -113,7 +116,13 @@ def _float_arithmetic(g: GraphBuilder) -> ModelInfo:
     g.op("SUB", [m, g.weights((2, 1))], [d], options("SubOptions"))
     a = g.tensor((2, 3))
     g.op("ADD", [d, g.weights((1, 3))], [a], options("AddOptions"))
-    return _add_input(g, a, (2, 3))
+    m = g.tensor((2, 3))
+    g.op("MAXIMUM", [a, g.weights((2, 3))], [m])
+    q = g.tensor((2, 3))
+    g.op("SQUARED_DIFFERENCE", [m, g.weights((3,))], [q])
+    n = g.tensor((2, 3))
+    g.op("MINIMUM", [q, g.weights((2, 1))], [n])
+    return _add_input(g, n, (2, 3))
 
 
 CASES: dict[str, Callable[[GraphBuilder], ModelInfo]] = {

@@ -119,6 +119,32 @@ def add_params(scale1: float, scale2: float, output_scale: float) -> AddParams:
     )
 
 
+def sub_params(scale1: float, scale2: float, output_scale: float) -> AddParams:
+    """SUB int8: ADD's scheme, but TFLM forms the multipliers in float32 (ADD's are double)."""
+    left_shift = 20
+    twice_max = np.float32(2) * max(np.float32(scale1), np.float32(scale2))
+    return AddParams(
+        left_shift,
+        quantize_multiplier(float(np.float32(scale1) / twice_max)),
+        quantize_multiplier(float(np.float32(scale2) / twice_max)),
+        quantize_multiplier(float(twice_max / (np.float32(1 << left_shift) * np.float32(output_scale)))),
+    )
+
+
+def squared_difference_params(scale1: float, scale2: float, output_scale: float) -> AddParams:
+    """SQUARED_DIFFERENCE int8: ADD's scheme with a 7-bit shift, multipliers in double, and the output multiplier
+    dividing the squared scale by ``(1 << 14) * output_scale`` formed in float32 (an int times a float in TFLM)."""
+    left_shift = 7
+    twice_max = 2.0 * float(max(np.float32(scale1), np.float32(scale2)))
+    denominator = float(np.float32(1 << (2 * left_shift)) * np.float32(output_scale))
+    return AddParams(
+        left_shift,
+        quantize_multiplier(float(np.float32(scale1)) / twice_max),
+        quantize_multiplier(float(np.float32(scale2)) / twice_max),
+        quantize_multiplier(twice_max * twice_max / denominator),
+    )
+
+
 def calculate_input_radius(integer_bits: int, left_shift: int, total_signed_bits: int = 31) -> int:
     value = 1.0 * ((1 << integer_bits) - 1) * (1 << (total_signed_bits - integer_bits)) / (1 << left_shift)
     return math.floor(value)

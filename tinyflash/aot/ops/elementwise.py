@@ -1,4 +1,5 @@
-"""Elementwise ops: ADD, MUL, RELU, RELU6, LOGISTIC, TANH, SOFTMAX, QUANTIZE, DEQUANTIZE (reference)."""
+"""Elementwise ops: ADD, SUB, MUL, SQUARED_DIFFERENCE, MAXIMUM, MINIMUM, RELU, RELU6, LOGISTIC, TANH, SOFTMAX,
+QUANTIZE, DEQUANTIZE (reference)."""
 
 from __future__ import annotations
 
@@ -52,7 +53,14 @@ def _broadcast(step: int, op: Operator, a: Tensor, b: Tensor, out: Tensor) -> di
     return {"shape": shape, "stride1": strides(sa), "stride2": strides(sb)}
 
 
-@analyzer("ADD", "MUL")
+#: Binary ops broadcasting their inputs, float32 and int8; the kernel function each calls.
+BINARY = {"ADD": "Add", "SUB": "Sub", "MUL": "Mul", "SQUARED_DIFFERENCE": "SquaredDifference"}
+MIN_MAX = {"MAXIMUM": "Maximum", "MINIMUM": "Minimum"}
+#: The ADD family's int8 parameters: each op forms its multipliers as TFLM's Prepare does.
+PARAMS = {"Add": quant.add_params, "Sub": quant.sub_params, "SquaredDifference": quant.squared_difference_params}
+
+
+@analyzer(*BINARY, *MIN_MAX)
 def analyze_binary(ctx: Context, step: int, op: Operator) -> BinarySpec:
     ins, out = base.io(ctx, step, op, 2)
     a, b = ins[0], ins[1]
@@ -64,24 +72,41 @@ def analyze_binary(ctx: Context, step: int, op: Operator) -> BinarySpec:
     return BinarySpec(step, op, kind, a, b, out, act, _broadcast(step, op, a, b, out))
 
 
-@implementation("ADD", "MUL", name="reference", summary="TFLM's reference arithmetic, broadcasting")
-def binary(ctx: Context, s: BinarySpec) -> list[str]:
-    name = base.op_name(s.step)
-    kernel = "Add" if s.op.opcode == "ADD" else "Mul"
+def _shape(ctx: Context, s: BinarySpec) -> dict:
+    """The kernel's count and broadcast fields (the Broadcast struct declared when the shapes differ)."""
     broadcast = None
     if s.broadcast is not None:
         ctx.use("common/broadcast.h")
-        broadcast = Ref("&" + ctx.params("Broadcast", f"{name}Broadcast", s.broadcast))
-    shape = {"count": s.output.elements, "broadcast": broadcast}
+        broadcast = Ref("&" + ctx.params("Broadcast", f"{base.op_name(s.step)}Broadcast", s.broadcast))
+    return {"count": s.output.elements, "broadcast": broadcast}
+
+
+@implementation(*MIN_MAX, name="reference", summary="TFLM's comparison of raw values, broadcasting")
+def min_max(ctx: Context, s: BinarySpec) -> list[str]:
+    name = base.op_name(s.step)
+    ctx.use("reference/maximum_minimum.h")
+    ctx.params("BinaryParams", name, _shape(ctx, s))
+    return [f"{MIN_MAX[s.op.opcode]}({name}, {_tensors(ctx, s.op)});"]
+
+
+@implementation(*BINARY, name="reference", summary="TFLM's reference arithmetic, broadcasting")
+def binary(ctx: Context, s: BinarySpec) -> list[str]:
+    name = base.op_name(s.step)
+    kernel = BINARY[s.op.opcode]
+    header = "mul" if kernel == "Mul" else "add"  # add_*.h: the ADD family (ADD, SUB, SQUARED_DIFFERENCE)
+    shape = _shape(ctx, s)
     if s.kind == "float32":
-        ctx.use(f"reference/{kernel.lower()}_float.h")
-        ctx.params("BinaryFloatParams", name, shape | base.float_range(s.act))
+        ctx.use(f"reference/{header}_float.h")
+        if kernel == "SquaredDifference":
+            ctx.params("BinaryParams", name, shape)
+        else:
+            ctx.params("BinaryFloatParams", name, shape | base.float_range(s.act))
         return [f"{kernel}Float({name}, {_tensors(ctx, s.op)});"]
     za, zb, zo = s.a.quant.zero_point, s.b.quant.zero_point, s.output.quant.zero_point
     offsets = {"input1_offset": -za, "input2_offset": -zb, "output_offset": zo}
     fields = shape | offsets | base.int8_range(s.act, s.output)
-    if kernel == "Add":
-        p = quant.add_params(s.a.quant.scale, s.b.quant.scale, s.output.quant.scale)
+    if header == "add":
+        p = PARAMS[kernel](s.a.quant.scale, s.b.quant.scale, s.output.quant.scale)
         fields |= {
             "left_shift": p.left_shift,
             "input1_multiplier": p.input1.value,
@@ -96,8 +121,8 @@ def binary(ctx: Context, s: BinarySpec) -> list[str]:
             quant.f32(s.a.quant.scale) * quant.f32(s.b.quant.scale) / quant.f32(s.output.quant.scale)
         )
         fields |= {"multiplier": m.value, "shift": m.shift}
-    ctx.use(f"reference/{kernel.lower()}_int8.h")
-    ctx.params(f"{kernel}Int8Params", name, fields)
+    ctx.use(f"reference/{header}_int8.h")
+    ctx.params(f"{header.title()}Int8Params", name, fields)
     return [f"{kernel}Int8({name}, {_tensors(ctx, s.op)});"]
 
 
