@@ -181,6 +181,7 @@ def _unary(g: GraphBuilder, opcode: str, shape, in_q, out_q, opts=None):
 
 
 F32 = ("float32", None, 0)
+I32 = ("int32", None, 0)
 CASES["softmax_i8"] = lambda g: _unary(
     g, "SOFTMAX", (3, 10), ("int8", 0.1, 3), ("int8", 1 / 256, -128), options("SoftmaxOptions", beta=1.0)
 )
@@ -247,6 +248,10 @@ CASES["maximum_i8"] = lambda g: binary_model(
 CASES["minimum_i8_broadcast"] = lambda g: binary_model(
     g, "MINIMUM", (1, 3, 3, 2), (2,), (1, 3, 3, 2), ("int8", 0.1, -2), ("int8", 0.1, -2), ("int8", 0.1, -2)
 )
+CASES["maximum_i16_broadcast"] = lambda g: binary_model(
+    g, "MAXIMUM", (3, 1, 4), (2, 4), (3, 2, 4), ("int16", 0.01, 0), ("int16", 0.01, 0), ("int16", 0.01, 0)
+)
+CASES["minimum_i32"] = lambda g: binary_model(g, "MINIMUM", (5, 3), (5, 3), (5, 3), I32, I32, I32)
 CASES["squared_difference_f32_broadcast"] = lambda g: binary_model(
     g, "SQUARED_DIFFERENCE", (2, 3, 1), (3, 4), (2, 3, 4), F32, F32, F32
 )
@@ -288,7 +293,7 @@ CASES["pad_f32_4d"] = lambda g: _pad(g, (1, 3, 4, 2), [[0, 0], [1, 2], [2, 0], [
 CASES["pad_i8_3d"] = lambda g: _pad(g, (2, 3, 4), [[1, 0], [0, 2], [1, 1]], ("int8", 0.1, -7))
 
 
-def _concat(g: GraphBuilder, shapes, axis, q):
+def concat_model(g: GraphBuilder, shapes, axis, q):
     xs = [g.input(s, *q) for s in shapes]
     out = list(shapes[0])
     out[axis] = sum(s[axis] for s in shapes)
@@ -297,8 +302,10 @@ def _concat(g: GraphBuilder, shapes, axis, q):
     return g.model([y])
 
 
-CASES["concat_f32_last"] = lambda g: _concat(g, [(2, 3, 2), (2, 3, 1), (2, 3, 4)], -1, F32)
-CASES["concat_i8_axis1"] = lambda g: _concat(g, [(1, 2, 3, 2), (1, 3, 3, 2)], 1, ("int8", 0.1, 3))
+CASES["concat_f32_last"] = lambda g: concat_model(g, [(2, 3, 2), (2, 3, 1), (2, 3, 4)], -1, F32)
+CASES["concat_i8_axis1"] = lambda g: concat_model(g, [(1, 2, 3, 2), (1, 3, 3, 2)], 1, ("int8", 0.1, 3))
+CASES["concat_i16_axis0"] = lambda g: concat_model(g, [(2, 3), (1, 3)], 0, ("int16", 0.01, 0))
+CASES["concat_i32_last"] = lambda g: concat_model(g, [(2, 2), (2, 3)], -1, I32)
 
 
 def _reshape_chain(g: GraphBuilder):

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from aot_support import build_host_program, oracle, random_inputs
+from cases import concat_model
 from modelbuilder import GraphBuilder, options
 from qemu_support import run_models
 from test_aot_ops import assert_same
@@ -209,6 +210,7 @@ def _refused(build: Callable[[GraphBuilder], ModelInfo]) -> str:
         (_one("GATHER", (5, 3), [(1, 3)], I16, ([1],), options("GatherOptions")), "has type int16"),
         (_cast(("uint8", 0.1, 0), F32), "has type uint8"),
         (_one("SLICE", (4,), [(3,)], F32, ([2], [3]), options("SliceOptions")), "reach outside the input"),
+        (lambda g: concat_model(g, [(2, 3), (1, 3)], 0, ("int16", 0.01, 3)), "int16 tensors must have zero point 0"),
     ],
 )
 def test_refused_cases_are_named(build: Callable[[GraphBuilder], ModelInfo], message: str) -> None:

@@ -66,7 +66,10 @@ def analyze_binary(ctx: Context, step: int, op: Operator) -> BinarySpec:
     a, b = ins[0], ins[1]
     assert a is not None and b is not None
     act = base.activation(step, op)
-    kind = base.dtype(step, op, a, "float32", "int8")
+    # MAXIMUM and MINIMUM compare raw values of any type TFLM takes; the arithmetic kernels are float32 and int8.
+    kind = base.dtype(
+        step, op, a, *(("float32", "int8", "int16", "int32") if op.opcode in MIN_MAX else ("float32", "int8"))
+    )
     base.dtype(step, op, b, kind)
     base.dtype(step, op, out, kind)
     return BinarySpec(step, op, kind, a, b, out, act, _broadcast(step, op, a, b, out))

@@ -58,7 +58,7 @@ def analyze_concatenation(ctx: Context, step: int, op: Operator) -> ShapeSpec:
     ins = [ctx.tensor(i) for i in op.inputs]
     if base.activation(step, op) != quant.ACT_NONE:
         raise fail(step, op, "a fused activation is not supported (TFLM requires NONE)")
-    base.dtype(step, op, out, "float32", "int8")
+    base.dtype(step, op, out, "float32", "int8", "int16", "int32")  # raw copies (TFLM's types but int64, bool)
     rank = len(out.shape)
     axis = int(op.options.get("axis", 0))
     axis = axis + rank if axis < 0 else axis
@@ -70,6 +70,8 @@ def analyze_concatenation(ctx: Context, step: int, op: Operator) -> ShapeSpec:
             raise fail(step, op, "input shapes do not match the output")
         if out.dtype == "int8" and (t.quant.scale != out.quant.scale or t.quant.zero_point != out.quant.zero_point):
             raise fail(step, op, "int8 inputs must share the output's quantization (as TFLM requires)")
+        if out.dtype == "int16" and (t.quant.zero_point or out.quant.zero_point):
+            raise fail(step, op, "int16 tensors must have zero point 0 (as TFLM requires)")
     if sum(t.shape[axis] for t in ins) != out.shape[axis]:
         raise fail(step, op, "the inputs do not add up to the output along the axis")
     outer = int(np.prod(out.shape[:axis], dtype=np.int64))
