@@ -125,6 +125,30 @@ def _float_arithmetic(g: GraphBuilder) -> ModelInfo:
     return _add_input(g, n, (2, 3))
 
 
+def _int32_shape_arithmetic(g: GraphBuilder) -> ModelInfo:
+    """SHAPE of the input, int32 arithmetic, a reversing slice and CASTs on it, all folded; the result meets the model's
+    int32 input in a MINIMUM that runs, so the folded values themselves are compared with TFLM's."""
+    x = g.input((3,), "int32")
+    s = g.tensor((1,), "int32")
+    g.op("SHAPE", [x], [s], options("ShapeOptions", out_type=2))
+    m = g.tensor((3,), "int32")
+    g.op("MUL", [s, g.const([1 << 20, -(1 << 21), 7])], [m], options("MulOptions"))
+    d = g.tensor((3,), "int32")
+    g.op("SUB", [m, g.const([5, -9, 1 << 30])], [d], options("SubOptions"))
+    a = g.tensor((3,), "int32")
+    g.op("ADD", [d, g.const(-3)], [a], options("AddOptions"))
+    reversed_ = g.tensor((3,), "int32")
+    g.op("STRIDED_SLICE", [a, g.const([-1]), g.const([-4]), g.const([-1])], [reversed_],
+         options("StridedSliceOptions"))  # fmt: skip
+    f = g.tensor((3,))
+    g.op("CAST", [reversed_], [f])
+    back = g.tensor((3,), "int32")
+    g.op("CAST", [f], [back])
+    y = g.tensor((3,), "int32")
+    g.op("MINIMUM", [x, back], [y])
+    return g.model([y])
+
+
 CASES: dict[str, Callable[[GraphBuilder], ModelInfo]] = {
     "dynamic_batch": _dynamic_batch,
     "strided_slice": _strided_slice,
@@ -132,9 +156,10 @@ CASES: dict[str, Callable[[GraphBuilder], ModelInfo]] = {
     "stack_and_split": _stack_and_split,
     "int8_slice": _int8_slice,
     "float_arithmetic": _float_arithmetic,
+    "int32_shape_arithmetic": _int32_shape_arithmetic,
 }
 #: The ops each case keeps (everything else folds away).
-RUNNING = {"dynamic_batch": ["RESHAPE", "FULLY_CONNECTED"]}
+RUNNING = {"dynamic_batch": ["RESHAPE", "FULLY_CONNECTED"], "int32_shape_arithmetic": ["MINIMUM"]}
 NAMES = sorted(CASES)
 
 
