@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..errors import ModelError
-from ..model import Subgraph
+from ..model import Operator, Subgraph, Tensor
 from . import emit
 from .context import Context
 from .registry import FOLDERS
@@ -43,7 +43,7 @@ def fold_constants(sg: Subgraph) -> Folded:
     outputs = set(sg.outputs)
     for step, op in enumerate(sg.operators):
         values = None
-        if _foldable(sg, tensors, op, outputs):
+        if _foldable(tensors, op, outputs):
             values = _fold(replace(sg, tensors=tuple(tensors)), step, op)
         if values is None:
             kept.append(op)
@@ -56,7 +56,7 @@ def fold_constants(sg: Subgraph) -> Folded:
     return Folded(replace(sg, tensors=tuple(tensors), operators=tuple(kept)), tuple(steps), tuple(folded))
 
 
-def _foldable(sg: Subgraph, tensors: list, op, outputs: set[int]) -> bool:
+def _foldable(tensors: list[Tensor], op: Operator, outputs: set[int]) -> bool:
     if op.custom or op.opcode not in FOLDERS or not op.outputs:
         return False
     if any(o < 0 or o >= len(tensors) or o in outputs or tensors[o].dtype not in NUMPY for o in op.outputs):
@@ -69,7 +69,7 @@ def _foldable(sg: Subgraph, tensors: list, op, outputs: set[int]) -> bool:
     return bool(present) and all(t.is_constant and t.dtype in NUMPY for t in present)
 
 
-def _fold(sg: Subgraph, step: int, op) -> dict[int, np.ndarray] | None:
+def _fold(sg: Subgraph, step: int, op: Operator) -> dict[int, np.ndarray] | None:
     """The folder's result, checked against the output tensors; None (the op stays) if the folder declines or
     finds the operator inconsistent: its analyzer, if it has one, then names the problem."""
     try:

@@ -1,10 +1,12 @@
 """ModelInfo + Target -> one dependency-free C++ file implementing ``model_runtime.h``.
 
-Four passes: analyze every operator (validate, work out shapes and quantization), choose each op's
-implementation for the target, plan the arena (activations plus the chosen implementations' scratch),
-then emit: the kernels the model uses (inlined from ``aot/kernels/``), its constants as aligned
-flash arrays, each operator's parameters, a static arena, and an ``Invoke`` that is one straight line
-of kernel calls. The file is rendered from ``firmware_templates/runtime/model_aot.cc.j2``.
+First what is known at generation time is computed (constant folding, fold.py). Then four passes over
+the operators left: analyze every operator (validate, work out shapes and quantization; every problem
+is collected, so a refusal names them all), choose each op's implementation for the target, plan the
+arena (activations plus the chosen implementations' scratch), then emit: the kernels the model uses
+(inlined from ``aot/kernels/``), its constants as aligned flash arrays, each operator's parameters, a
+static arena, and an ``Invoke`` that is one straight line of kernel calls. The file is rendered from
+``firmware_templates/runtime/model_aot.cc.j2``.
 """
 
 from __future__ import annotations
@@ -70,7 +72,8 @@ def unsupported_ops(model: ModelInfo) -> list[str]:
 
 
 def generate(model: ModelInfo, namespace: str = "model", target: Target = GENERIC) -> AotResult:
-    """Compile ``model`` for ``target``, or raise :class:`ModelError` naming what cannot be compiled.
+    """Compile ``model`` for ``target``, or raise :class:`AotUnsupported` (a ModelError) listing every operator and
+    case that cannot be compiled, not just the first.
 
     ``namespace`` other than ``model`` lets tests link several generated models into one program.
     """
