@@ -240,6 +240,9 @@ CASES["sub_i8_relu6"] = lambda g: binary_model(
 CASES["sub_i8_broadcast"] = lambda g: binary_model(
     g, "SUB", (1, 4, 3), (2, 1, 3), (2, 4, 3), ("int8", 0.07, -5), ("int8", 0.03, 8), ("int8", 0.09, 1)
 )
+CASES["add_i32_broadcast_relu_ignored"] = lambda g: binary_model(g, "ADD", (2, 3), (3,), (2, 3), I32, I32, I32, RELU)
+CASES["sub_i32_relu6"] = lambda g: binary_model(g, "SUB", (4, 5), (4, 5), (4, 5), I32, I32, I32, RELU6)
+CASES["mul_i32_broadcast"] = lambda g: binary_model(g, "MUL", (3, 1, 4), (2, 4), (3, 2, 4), I32, I32, I32)
 CASES["maximum_f32_broadcast"] = lambda g: binary_model(g, "MAXIMUM", (2, 1, 5), (3, 1), (2, 3, 5), F32, F32, F32)
 CASES["minimum_f32"] = lambda g: binary_model(g, "MINIMUM", (4, 6), (4, 6), (4, 6), F32, F32, F32)
 CASES["maximum_i8"] = lambda g: binary_model(

@@ -81,6 +81,14 @@ def activation_range_float(activation: int) -> tuple[float, float]:
     return FLOAT_LOWEST, FLOAT_MAX
 
 
+def activation_range_int32(opcode: str, activation: int) -> tuple[int, int]:
+    """Bounds of int32 ADD, SUB and MUL in TFLM: ADD ignores the fused activation (it clamps to the int32 range);
+    SUB and MUL clamp as CalculateActivationRange does."""
+    if opcode == "ADD" or activation not in (ACT_RELU, ACT_RELU6, ACT_RELU_N1_TO_1):
+        return -(2**31), 2**31 - 1
+    return {ACT_RELU: (0, 2**31 - 1), ACT_RELU6: (0, 6), ACT_RELU_N1_TO_1: (-1, 1)}[activation]
+
+
 def conv_multipliers(input_scale: float, filter_scales: tuple[float, ...], output_scale: float, channels: int):
     """Per-output-channel multipliers of CONV_2D / DEPTHWISE_CONV_2D: double products, even per tensor."""
     out = []
@@ -116,18 +124,6 @@ def add_params(scale1: float, scale2: float, output_scale: float) -> AddParams:
         quantize_multiplier(f32(scale1) / twice_max),
         quantize_multiplier(f32(scale2) / twice_max),
         quantize_multiplier(twice_max / ((1 << left_shift) * f32(output_scale))),
-    )
-
-
-def sub_params(scale1: float, scale2: float, output_scale: float) -> AddParams:
-    """SUB int8: ADD's scheme, but TFLM forms the multipliers in float32 (ADD's are double)."""
-    left_shift = 20
-    twice_max = np.float32(2) * max(np.float32(scale1), np.float32(scale2))
-    return AddParams(
-        left_shift,
-        quantize_multiplier(float(np.float32(scale1) / twice_max)),
-        quantize_multiplier(float(np.float32(scale2) / twice_max)),
-        quantize_multiplier(float(twice_max / (np.float32(1 << left_shift) * np.float32(output_scale)))),
     )
 
 

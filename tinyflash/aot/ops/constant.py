@@ -3,8 +3,8 @@ MUL, SQUARED_DIFFERENCE on int32 or float32 tensors (the shape arithmetic of dyn
 MINIMUM on any type (TFLM compares raw values, int8 included).
 
 numpy computes what TFLM's kernels do for these: IEEE float32 operations one at a time, then the fused
-activation's clamp; int32 arithmetic without activation. Quantized arithmetic on constants is not
-folded: it stays in the graph and runs on the device through its kernel.
+activation's clamp; wrapping int32 arithmetic, then the bounds TFLM applies (quant.activation_range_int32).
+Quantized arithmetic on constants is not folded: it stays in the graph and runs on the device.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def fold_arithmetic(ctx: Context, step: int, op: Operator) -> dict[int, np.ndarr
     act = int(op.options.get("fused_activation_function", 0))
     if not a.dtype == b.dtype == out.dtype or out.dtype not in _TYPES[op.opcode]:
         return None
-    if act not in quant.SUPPORTED_ACTIVATIONS or (out.dtype == "int32" and act != quant.ACT_NONE):
+    if act not in quant.SUPPORTED_ACTIVATIONS:
         return None
     with np.errstate(all="ignore"):
         values = _ARITHMETIC[op.opcode](constant(ctx, op.inputs[0]), constant(ctx, op.inputs[1]))
@@ -56,4 +56,6 @@ def fold_arithmetic(ctx: Context, step: int, op: Operator) -> dict[int, np.ndarr
     if out.dtype == "float32" and op.opcode in ("ADD", "SUB", "MUL"):
         lo, hi = (np.float32(v) for v in quant.activation_range_float(act))
         values = np.minimum(np.maximum(values, lo), hi)
+    elif out.dtype == "int32" and op.opcode in ("ADD", "SUB", "MUL"):
+        values = np.clip(values, *quant.activation_range_int32(op.opcode, act))
     return {op.outputs[0]: values}

@@ -56,8 +56,13 @@ def _broadcast(step: int, op: Operator, a: Tensor, b: Tensor, out: Tensor) -> di
 #: Binary ops broadcasting their inputs, float32 and int8; the kernel function each calls.
 BINARY = {"ADD": "Add", "SUB": "Sub", "MUL": "Mul", "SQUARED_DIFFERENCE": "SquaredDifference"}
 MIN_MAX = {"MAXIMUM": "Maximum", "MINIMUM": "Minimum"}
-#: The ADD family's int8 parameters: each op forms its multipliers as TFLM's Prepare does.
-PARAMS = {"Add": quant.add_params, "Sub": quant.sub_params, "SquaredDifference": quant.squared_difference_params}
+#: Types beyond float32 and int8: MAXIMUM and MINIMUM compare raw values of any type TFLM takes; int32 ADD, SUB and
+#: MUL are plain integer arithmetic (reference/arithmetic_int32.h).
+TYPES = dict.fromkeys(MIN_MAX, ("float32", "int8", "int16", "int32")) | dict.fromkeys(
+    ("ADD", "SUB", "MUL"), ("float32", "int8", "int32")
+)
+#: The ADD family's int8 parameters, each formed as the TFLM runtime's Prepare does (SUB: ADD's, in double).
+PARAMS = {"Add": quant.add_params, "Sub": quant.add_params, "SquaredDifference": quant.squared_difference_params}
 
 
 @analyzer(*BINARY, *MIN_MAX)
@@ -66,10 +71,7 @@ def analyze_binary(ctx: Context, step: int, op: Operator) -> BinarySpec:
     a, b = ins[0], ins[1]
     assert a is not None and b is not None
     act = base.activation(step, op)
-    # MAXIMUM and MINIMUM compare raw values of any type TFLM takes; the arithmetic kernels are float32 and int8.
-    kind = base.dtype(
-        step, op, a, *(("float32", "int8", "int16", "int32") if op.opcode in MIN_MAX else ("float32", "int8"))
-    )
+    kind = base.dtype(step, op, a, *TYPES.get(op.opcode, ("float32", "int8")))
     base.dtype(step, op, b, kind)
     base.dtype(step, op, out, kind)
     return BinarySpec(step, op, kind, a, b, out, act, _broadcast(step, op, a, b, out))
@@ -98,6 +100,11 @@ def binary(ctx: Context, s: BinarySpec) -> list[str]:
     kernel = BINARY[s.op.opcode]
     header = "mul" if kernel == "Mul" else "add"  # add_*.h: the ADD family (ADD, SUB, SQUARED_DIFFERENCE)
     shape = _shape(ctx, s)
+    if s.kind == "int32":
+        ctx.use("reference/arithmetic_int32.h")
+        lo, hi = quant.activation_range_int32(s.op.opcode, s.act)
+        ctx.params("BinaryInt32Params", name, shape | {"activation_min": lo, "activation_max": hi})
+        return [f"{kernel}Int32({name}, {_tensors(ctx, s.op)});"]
     if s.kind == "float32":
         ctx.use(f"reference/{header}_float.h")
         if kernel == "SquaredDifference":
