@@ -119,6 +119,8 @@ def report_json(r: InspectReport) -> dict[str, Any]:
             "scratch_bytes": r.aot.scratch_bytes,
             "scratch_peak_bytes": r.aot.scratch_peak_bytes,
             "unsupported_ops": list(r.aot.unsupported_ops),
+            "problems": [{"step": s, "op": op, "reason": reason} for s, op, reason in r.aot.problems],
+            "folded": [{"step": s, "op": op} for s, op in r.aot.folded],
             "target": r.aot.target,
             "implementations": [{"step": s, "op": op, "implementation": impl} for s, op, impl in r.aot.implementations],
         },

@@ -22,7 +22,9 @@ class AotSupport:
 
     supported: bool
     reason: str = ""
-    unsupported_ops: tuple[str, ...] = ()
+    unsupported_ops: tuple[str, ...] = ()  # ops with no AOT kernel at all
+    #: Every problem found, not just the first: (operator's index in the graph or -1 for the model, op, reason).
+    problems: tuple[tuple[int, str, str], ...] = ()
     files: dict[str, str] | None = None
     arena_bytes: int = 0
     lower_bound_bytes: int = 0
@@ -35,35 +37,35 @@ class AotSupport:
     #: The target the kernels were chosen for (the board's features, generic without a board) and each op's choice.
     target: str = ""
     implementations: tuple[tuple[int, str, str], ...] = ()  # (step, op, implementation)
+    folded: tuple[tuple[int, str], ...] = ()  # (step, op) of the operators computed at generation time
 
 
 def aot_support(model: ModelInfo, board: Board | None = None) -> AotSupport:
     """Generate the model for ``board``'s target features (the portable reference kernels without a board)."""
     try:
-        from .aot import GENERIC, generate, target_of
-        from .aot import unsupported_ops as aot_unsupported
+        from .aot import GENERIC, AotUnsupported, generate, target_of
     except ImportError:  # the generator is part of the package; a broken install must not look like "no support"
         raise TinyflashError("tinyflash's AOT generator is missing", "reinstall tinyflash") from None
-    missing = tuple(aot_unsupported(model))
-    if missing:
-        return AotSupport(False, f"the AOT runtime has no kernel for {', '.join(missing)}", missing)
     target = target_of(board) if board is not None else GENERIC
     try:
         result = generate(model, target=target)
-    except ModelError as exc:  # supported ops in a form the generator does not handle (dtype, rank, subgraphs)
-        return AotSupport(False, exc.message)
+    except AotUnsupported as exc:  # ops without a kernel, cases the kernels refuse (dtype, rank, subgraphs)
+        missing = tuple(sorted({p.opcode for p in exc.problems if p.missing}))
+        problems = tuple((p.step, p.opcode, p.reason) for p in exc.problems)
+        return AotSupport(False, exc.message, missing, problems, target=target.describe(), folded=exc.folded)
+    except ModelError as exc:
+        return AotSupport(False, exc.message, target=target.describe())
     return AotSupport(
         True,
-        "",
-        (),
-        result.files,
-        result.arena_bytes,
-        result.lower_bound_bytes,
+        files=result.files,
+        arena_bytes=result.arena_bytes,
+        lower_bound_bytes=result.lower_bound_bytes,
         scratch_bytes=result.scratch_bytes,
         scratch_peak_bytes=result.scratch_peak_bytes,
         flash_bytes=result.flash_bytes,
         target=target.describe(),
         implementations=tuple((c.step, c.opcode, c.implementation) for c in result.choices),
+        folded=result.folded,
     )
 
 

@@ -67,6 +67,7 @@ def render_inspect(r: InspectReport) -> None:
     ops.add_column("op")
     ops.add_column("count", justify="right")
     ops.add_column("TFLM")
+    ops.add_column("AOT")
     for o in m.ops:
         name = f"{esc(o.name)} (custom)" if o.custom else esc(o.name)
         status = (
@@ -76,7 +77,7 @@ def render_inspect(r: InspectReport) -> None:
             if (o.name in r.vendor_ops)
             else "[green]ok[/]"
         )
-        ops.add_row(name, str(o.count), status)
+        ops.add_row(name, str(o.count), status, _aot_status(r, o.name, o.count))
     console.print(ops)
     io = Table(title="Inputs and outputs", title_justify="left", show_edge=False, pad_edge=False)
     for col in ("", "name", "shape", "dtype", "quantization"):
@@ -101,7 +102,10 @@ def render_inspect(r: InspectReport) -> None:
                       f"{r.aot.lower_bound_bytes:,} B{scratch}); `build --runtime auto` uses it")  # fmt: skip
         console.print(f"  kernels for {esc(r.aot.target)}: " + _implementations(r.aot.implementations))
     else:
-        console.print(f"AOT runtime not available ({esc(r.aot.reason)}); `build --runtime auto` uses TFLM")
+        console.print("AOT runtime not available; `build --runtime auto` uses TFLM:")
+        for step, op, reason in r.aot.problems or ((-1, "", r.aot.reason),):
+            where = f"operator {step} ({esc(op)}): " if step >= 0 else f"{esc(op)}: " if op else ""
+            console.print(f"  [red]AOT:[/] {where}{esc(reason)}")
     for name in r.unsupported_ops:
         console.print(
             f"[red]unsupported:[/] {esc(name)} has no TFLM kernel; the model will not run under TFLM "
@@ -120,6 +124,17 @@ def render_inspect(r: InspectReport) -> None:
         console.print(f"  RAM    {bar(f.ram_bytes, f.ram_limit)}   (arena + framework, estimated)")
         verdict = "[green]fits[/]" if r.ok else "[red]does not fit[/]" if not f.fits else "[red]cannot run[/]"
         console.print(f"  {verdict}")
+
+
+def _aot_status(r: InspectReport, name: str, count: int) -> str:
+    """The AOT column of the operator table: no kernel, some cases refused, all folded at generation time, ok."""
+    if name in r.aot.unsupported_ops:
+        return "[red]no kernel[/]"
+    refused = sum(1 for _, op, _ in r.aot.problems if op == name)
+    if refused:
+        return f"[red]{refused} refused[/]"
+    folded = sum(1 for _, op in r.aot.folded if op == name)
+    return "[green]folded[/]" if folded == count else "[green]ok[/]"
 
 
 def _implementations(choices: tuple[tuple[int, str, str], ...]) -> str:

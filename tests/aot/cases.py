@@ -181,6 +181,7 @@ def _unary(g: GraphBuilder, opcode: str, shape, in_q, out_q, opts=None):
 
 
 F32 = ("float32", None, 0)
+I32 = ("int32", None, 0)
 CASES["softmax_i8"] = lambda g: _unary(
     g, "SOFTMAX", (3, 10), ("int8", 0.1, 3), ("int8", 1 / 256, -128), options("SoftmaxOptions", beta=1.0)
 )
@@ -206,29 +207,62 @@ CASES["requantize_i8_i8"] = lambda g: _unary(g, "QUANTIZE", (3, 9), ("int8", 0.0
 CASES["dequantize_i8_f32"] = lambda g: _unary(g, "DEQUANTIZE", (2, 2, 8), ("int8", 0.037, -5), F32)
 
 
-def _binary(g: GraphBuilder, opcode: str, a_shape, b_shape, out_shape, qa, qb, qo, act=NONE):
+def binary_model(g: GraphBuilder, opcode: str, a_shape, b_shape, out_shape, qa, qb, qo, act=NONE):
     a = g.input(a_shape, *qa)
     b = g.input(b_shape, *qb)
     y = g.tensor(out_shape, *qo)
-    kind = "AddOptions" if opcode == "ADD" else "MulOptions"
-    g.op(opcode, [a, b], [y], options(kind, fused_activation_function=act))
+    kind = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions"}.get(opcode)
+    g.op(opcode, [a, b], [y], options(kind, fused_activation_function=act) if kind else None)
     return g.model([y])
 
 
-CASES["add_f32_relu"] = lambda g: _binary(g, "ADD", (2, 5), (2, 5), (2, 5), F32, F32, F32, RELU)
-CASES["add_f32_broadcast"] = lambda g: _binary(g, "ADD", (1, 4, 4, 3), (1, 1, 1, 3), (1, 4, 4, 3), F32, F32, F32)
-CASES["add_i8"] = lambda g: _binary(
+CASES["add_f32_relu"] = lambda g: binary_model(g, "ADD", (2, 5), (2, 5), (2, 5), F32, F32, F32, RELU)
+CASES["add_f32_broadcast"] = lambda g: binary_model(g, "ADD", (1, 4, 4, 3), (1, 1, 1, 3), (1, 4, 4, 3), F32, F32, F32)
+CASES["add_i8"] = lambda g: binary_model(
     g, "ADD", (3, 8), (3, 8), (3, 8), ("int8", 0.05, 3), ("int8", 0.11, -9), ("int8", 0.12, 2)
 )
-CASES["add_i8_broadcast_relu6"] = lambda g: _binary(
+CASES["add_i8_broadcast_relu6"] = lambda g: binary_model(
     g, "ADD", (2, 1, 3), (1, 4, 3), (2, 4, 3), ("int8", 0.05, 3), ("int8", 0.02, -9), ("int8", 0.06, -1), RELU6
 )
-CASES["mul_f32_broadcast"] = lambda g: _binary(g, "MUL", (2, 3, 1), (3, 4), (2, 3, 4), F32, F32, F32, RELU_N1_TO_1)
-CASES["mul_i8"] = lambda g: _binary(
+CASES["mul_f32_broadcast"] = lambda g: binary_model(g, "MUL", (2, 3, 1), (3, 4), (2, 3, 4), F32, F32, F32, RELU_N1_TO_1)
+CASES["mul_i8"] = lambda g: binary_model(
     g, "MUL", (4, 6), (4, 6), (4, 6), ("int8", 0.05, 3), ("int8", 0.04, -9), ("int8", 0.07, 1)
 )
-CASES["mul_i8_broadcast_relu"] = lambda g: _binary(
+CASES["mul_i8_broadcast_relu"] = lambda g: binary_model(
     g, "MUL", (1, 3, 3, 2), (2,), (1, 3, 3, 2), ("int8", 0.05, 3), ("int8", 0.04, 0), ("int8", 0.03, -5), RELU
+)
+
+
+CASES["sub_f32_broadcast_relu"] = lambda g: binary_model(g, "SUB", (2, 3, 4), (3, 1), (2, 3, 4), F32, F32, F32, RELU)
+CASES["sub_i8_relu6"] = lambda g: binary_model(
+    g, "SUB", (3, 8), (3, 8), (3, 8), ("int8", 0.05, 3), ("int8", 0.11, -9), ("int8", 0.12, 2), RELU6
+)
+CASES["sub_i8_broadcast"] = lambda g: binary_model(
+    g, "SUB", (1, 4, 3), (2, 1, 3), (2, 4, 3), ("int8", 0.07, -5), ("int8", 0.03, 8), ("int8", 0.09, 1)
+)
+CASES["add_i32_broadcast_relu_ignored"] = lambda g: binary_model(g, "ADD", (2, 3), (3,), (2, 3), I32, I32, I32, RELU)
+CASES["sub_i32_relu6"] = lambda g: binary_model(g, "SUB", (4, 5), (4, 5), (4, 5), I32, I32, I32, RELU6)
+CASES["mul_i32_broadcast"] = lambda g: binary_model(g, "MUL", (3, 1, 4), (2, 4), (3, 2, 4), I32, I32, I32)
+CASES["maximum_f32_broadcast"] = lambda g: binary_model(g, "MAXIMUM", (2, 1, 5), (3, 1), (2, 3, 5), F32, F32, F32)
+CASES["minimum_f32"] = lambda g: binary_model(g, "MINIMUM", (4, 6), (4, 6), (4, 6), F32, F32, F32)
+CASES["maximum_i8"] = lambda g: binary_model(
+    g, "MAXIMUM", (4, 6), (4, 6), (4, 6), ("int8", 0.05, 3), ("int8", 0.05, 3), ("int8", 0.05, 3)
+)
+CASES["minimum_i8_broadcast"] = lambda g: binary_model(
+    g, "MINIMUM", (1, 3, 3, 2), (2,), (1, 3, 3, 2), ("int8", 0.1, -2), ("int8", 0.1, -2), ("int8", 0.1, -2)
+)
+CASES["maximum_i16_broadcast"] = lambda g: binary_model(
+    g, "MAXIMUM", (3, 1, 4), (2, 4), (3, 2, 4), ("int16", 0.01, 0), ("int16", 0.01, 0), ("int16", 0.01, 0)
+)
+CASES["minimum_i32"] = lambda g: binary_model(g, "MINIMUM", (5, 3), (5, 3), (5, 3), I32, I32, I32)
+CASES["squared_difference_f32_broadcast"] = lambda g: binary_model(
+    g, "SQUARED_DIFFERENCE", (2, 3, 1), (3, 4), (2, 3, 4), F32, F32, F32
+)
+CASES["squared_difference_i8"] = lambda g: binary_model(
+    g, "SQUARED_DIFFERENCE", (3, 8), (3, 8), (3, 8), ("int8", 0.05, 3), ("int8", 0.08, -9), ("int8", 0.3, -128)
+)
+CASES["squared_difference_i8_broadcast"] = lambda g: binary_model(
+    g, "SQUARED_DIFFERENCE", (2, 1, 4), (3, 4), (2, 3, 4), ("int8", 0.02, 0), ("int8", 0.03, 5), ("int8", 0.05, -100)
 )
 
 
@@ -262,7 +296,7 @@ CASES["pad_f32_4d"] = lambda g: _pad(g, (1, 3, 4, 2), [[0, 0], [1, 2], [2, 0], [
 CASES["pad_i8_3d"] = lambda g: _pad(g, (2, 3, 4), [[1, 0], [0, 2], [1, 1]], ("int8", 0.1, -7))
 
 
-def _concat(g: GraphBuilder, shapes, axis, q):
+def concat_model(g: GraphBuilder, shapes, axis, q):
     xs = [g.input(s, *q) for s in shapes]
     out = list(shapes[0])
     out[axis] = sum(s[axis] for s in shapes)
@@ -271,8 +305,10 @@ def _concat(g: GraphBuilder, shapes, axis, q):
     return g.model([y])
 
 
-CASES["concat_f32_last"] = lambda g: _concat(g, [(2, 3, 2), (2, 3, 1), (2, 3, 4)], -1, F32)
-CASES["concat_i8_axis1"] = lambda g: _concat(g, [(1, 2, 3, 2), (1, 3, 3, 2)], 1, ("int8", 0.1, 3))
+CASES["concat_f32_last"] = lambda g: concat_model(g, [(2, 3, 2), (2, 3, 1), (2, 3, 4)], -1, F32)
+CASES["concat_i8_axis1"] = lambda g: concat_model(g, [(1, 2, 3, 2), (1, 3, 3, 2)], 1, ("int8", 0.1, 3))
+CASES["concat_i16_axis0"] = lambda g: concat_model(g, [(2, 3), (1, 3)], 0, ("int16", 0.01, 0))
+CASES["concat_i32_last"] = lambda g: concat_model(g, [(2, 2), (2, 3)], -1, I32)
 
 
 def _reshape_chain(g: GraphBuilder):

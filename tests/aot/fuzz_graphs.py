@@ -30,6 +30,27 @@ def _window_out(size: int, k: int, stride: int, dilation: int, padding: int) -> 
     return -(-size // stride) if padding == SAME else (size - eff + stride) // stride
 
 
+def _move(g: GraphBuilder, rng: np.random.Generator, cur: Value) -> tuple[tuple[int, ...], int]:
+    """TRANSPOSE of height and width, or a STRIDED_SLICE of them with random starts and strides (reversed too)."""
+    n, h, w, c = cur.shape
+    if rng.random() < 0.4:
+        y = g.tensor((n, w, h, c), *cur.quant)
+        g.op("TRANSPOSE", [cur.index, g.const([0, 2, 1, 3])], [y], options("TransposeOptions"))
+        return (n, w, h, c), y
+    begin, strides, sizes = [0, 0, 0, 0], [1, 1, 1, 1], [n, h, w, c]
+    for axis in (1, 2):
+        size = cur.shape[axis]
+        strides[axis] = int(rng.choice([1, 2, -1, -2]))
+        begin[axis] = int(rng.integers(0, size))
+        stop = size if strides[axis] > 0 else -1
+        sizes[axis] = len(range(begin[axis], stop, strides[axis]))
+    y = g.tensor(tuple(sizes), *cur.quant)
+    ends = g.const([0, 0, 0, 0])  # every end comes from end_mask
+    g.op("STRIDED_SLICE", [cur.index, g.const(begin), ends, g.const(strides)], [y],
+         options("StridedSliceOptions", begin_mask=0b1001, end_mask=0b1111))  # fmt: skip
+    return tuple(sizes), y
+
+
 def random_graph(seed: int, int8: bool) -> ModelInfo:
     rng = np.random.default_rng(seed)
     g = GraphBuilder(rng)
@@ -39,7 +60,7 @@ def random_graph(seed: int, int8: bool) -> ModelInfo:
     outputs: list[int] = []
     for _ in range(int(rng.integers(2, 6))):
         cur = values[-1]
-        kind = rng.choice(["conv", "dw", "pool", "binary", "unary", "concat", "pad"])
+        kind = rng.choice(["conv", "dw", "pool", "binary", "unary", "concat", "pad", "move"])
         n, h, w, c = cur.shape
         act = int(rng.choice(ACTS))
         if kind in ("conv", "dw"):
@@ -104,14 +125,14 @@ def random_graph(seed: int, int8: bool) -> ModelInfo:
             other = same[int(rng.integers(0, len(same)))]
             oq = _q(rng, int8)
             y = g.tensor(cur.shape, *oq)
-            opcode = str(rng.choice(["ADD", "MUL"]))
-            g.op(
-                opcode,
-                [cur.index, other.index],
-                [y],
-                options("AddOptions" if opcode == "ADD" else "MulOptions", fused_activation_function=act),
-            )
+            opcode = str(rng.choice(["ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE"]))
+            table = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions"}.get(opcode)
+            opts = options(table, fused_activation_function=act) if table else None
+            g.op(opcode, [cur.index, other.index], [y], opts)
             values.append(Value(y, cur.shape, oq))
+        elif kind == "move":
+            out, y = _move(g, rng, cur)
+            values.append(Value(y, out, cur.quant))
         elif kind == "unary":
             opcode = str(rng.choice(["RELU", "RELU6", "LOGISTIC", "TANH"]))
             if not int8:

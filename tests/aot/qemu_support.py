@@ -59,3 +59,46 @@ def run_firmware(board: str, elf: Path, timeout: float = 120) -> str:
 def _run(args: list[str]) -> None:
     proc = subprocess.run(args, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0 and not proc.stderr, f"{' '.join(args[:2])} ... failed:\n{proc.stderr[:6000]}"
+
+
+def run_models(board: str, models: list, inputs: list, workdir: Path, targets: list | None = None, defines=()) -> list:
+    """Generate each model (for ``targets[case]``, default ``board``'s target), run every case's runs
+    (``inputs[case][run][i]``, numpy arrays) on the board under QEMU, and return the outputs the same way:
+    ``outputs[case][run][o]``."""
+    import numpy as np
+
+    from tinyflash.aot import generate, target_of
+    from tinyflash.boards import get_board
+
+    targets = targets or [target_of(get_board(board))] * len(models)
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "model_runtime.h").write_text((REPO / "firmware_templates" / "common" / "model_runtime.h").read_text())
+    units, decls, rows = [], [], []
+    for c, (model, runs, target) in enumerate(zip(models, inputs, targets, strict=True)):
+        source = generate(model, namespace=f"case{c}", target=target).files["model_aot.cc"]
+        (workdir / f"case{c}.inc").write_text(source)
+        units.append(f'#include "case{c}.inc"\n')
+        data = b"".join(np.ascontiguousarray(a).tobytes() for run in runs for a in run) or b"\0"
+        ins = ", ".join(str(t.nbytes) for t in model.inputs)
+        outs = ", ".join(str(t.nbytes) for t in model.outputs)
+        decls.append(
+            f"namespace case{c} {{ model::TensorView Input(size_t); model::TensorView Output(size_t); "
+            "bool Invoke(); }\n"
+            f"const uint8_t kInputs{c}[] = {{{', '.join(str(b) for b in data)}}};\n"
+            f"const uint32_t kInputBytes{c}[] = {{{ins}}};\nconst uint32_t kOutputBytes{c}[] = {{{outs}}};"
+        )
+        rows.append(f"    {{{{case{c}::Input, case{c}::Output, case{c}::Invoke}}, kInputs{c}, {len(runs)}, "
+                    f"kInputBytes{c}, {len(model.inputs)}, kOutputBytes{c}, {len(model.outputs)}}},")  # fmt: skip
+    (workdir / "models.cc").write_text("".join(units))
+    (workdir / "cases.inc").write_text("\n".join(decls) + "\n\nconst Case kCases[] = {\n" + "\n".join(rows) + "\n};\n")
+    main = Path(__file__).with_name("qemu_models_main.cc")
+    elf = build_firmware(board, [workdir / "models.cc", main], workdir, [workdir], defines)
+    lines = run_firmware(board, elf).splitlines()
+    assert lines and lines[-1] == "done", lines[-5:]
+    results: list = [[] for _ in models]
+    for line in lines[:-1]:
+        c, _, *hexes = line.split(" ")
+        model = models[int(c)]
+        pairs = zip(hexes, model.outputs, strict=True)
+        results[int(c)].append([np.frombuffer(bytes.fromhex(h), dtype=t.dtype).reshape(t.shape) for h, t in pairs])
+    return results

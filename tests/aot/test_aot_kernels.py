@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from aot_support import RUNTIME_HEADER, HostProgram, build_host_program, oracle
+from aot_support import HostProgram, build_host_program, oracle
 from kernel_cases import extreme_inputs, kernel_cases
-from qemu_support import build_firmware, run_firmware
+from qemu_support import run_models
 from test_aot_ops import assert_same
 
 from conftest import require_tool
@@ -53,73 +53,6 @@ def test_optimized_kernel_matches_reference_on_host(host: HostProgram, name: str
     assert_same(reference, oracle(CASES[case].model, inputs))
 
 
-_MAIN = r"""
-#include <string.h>
-
-#include "model_runtime.h"
-#include "tinyflash_board.h"
-
-@DECLS@
-
-namespace {
-
-struct Runtime {
-  model::TensorView (*input)(size_t);
-  model::TensorView (*output)(size_t);
-  bool (*invoke)();
-};
-
-@INPUTS@
-
-struct Case {
-  Runtime reference;
-  Runtime optimized;
-  const int8_t* inputs;
-  size_t input_bytes;
-};
-
-const Case kCases[] = {
-@TABLE@
-};
-
-void Write(const char* text) { board_write(text, strlen(text)); }
-
-void WriteHex(const void* data, size_t n) {
-  static const char kDigits[] = "0123456789abcdef";
-  const uint8_t* bytes = static_cast<const uint8_t*>(data);
-  for (size_t i = 0; i < n; ++i) {
-    const char pair[2] = {kDigits[bytes[i] >> 4], kDigits[bytes[i] & 15]};
-    board_write(pair, 2);
-  }
-}
-
-void Run(const Runtime& rt, const int8_t* input, size_t n) {
-  memcpy(rt.input(0).data, input, n);
-  rt.invoke();
-  WriteHex(rt.output(0).data, rt.output(0).elements);
-}
-
-}  // namespace
-
-extern "C" void setup(void) {
-  board_init();
-  for (const Case& c : kCases) {
-    for (size_t run = 0; run < 3; ++run) {
-      const int8_t* input = c.inputs + run * c.input_bytes;
-      Run(c.reference, input, c.input_bytes);
-      Write(" ");
-      Run(c.optimized, input, c.input_bytes);
-      Write("\n");
-    }
-  }
-  Write("done\n");
-  board_exit(0);
-}
-
-extern "C" void loop(void) {}
-"""
-
-
 @pytest.mark.integration
 @pytest.mark.parametrize(
     ("board", "defines"),
@@ -131,29 +64,17 @@ def test_optimized_kernels_match_reference_on_qemu(board: str, defines: tuple[st
     uses the inline-assembly forms of the DSP instructions (what compilers older than GCC 10 get)."""
     require_tool("arm-none-eabi-g++")
     require_tool("qemu-system-arm")
-    (tmp_path / "model_runtime.h").write_text(RUNTIME_HEADER.read_text())
-    units, decls, inputs, table = [], [], [], []
+    models = [c.model for c in CASES]
+    inputs = [_inputs(i)[:3] for i in range(len(CASES))]
+    targets = [GENERIC] * len(CASES) + [DSP] * len(CASES)
+    outputs = run_models(board, models * 2, inputs * 2, tmp_path, targets, defines)
     for i, c in enumerate(CASES):
-        for variant, target in (("ref", GENERIC), ("dsp", DSP)):
-            ns = f"{variant}{i}"
-            units.append(f'#include "{ns}.inc"\n')
-            (tmp_path / f"{ns}.inc").write_text(generate(c.model, namespace=ns, target=target).files["model_aot.cc"])
-            decls.append(f"namespace {ns} {{ model::TensorView Input(size_t); model::TensorView Output(size_t); "
-                         f"bool Invoke(); }}")  # fmt: skip
-        data = np.concatenate([run[0].ravel() for run in _inputs(i)])
-        inputs.append(f"const int8_t kInputs{i}[] = {{{', '.join(str(int(v)) for v in data)}}};")
-        table.append(f"    {{{{ref{i}::Input, ref{i}::Output, ref{i}::Invoke}}, "
-                     f"{{dsp{i}::Input, dsp{i}::Output, dsp{i}::Invoke}}, kInputs{i}, {data.size // 3}}},")  # fmt: skip
-    (tmp_path / "models.cc").write_text("".join(units))
-    main = _MAIN.replace("@DECLS@", "\n".join(decls)).replace("@INPUTS@", "\n".join(inputs))
-    (tmp_path / "main.cc").write_text(main.replace("@TABLE@", "\n".join(table)))
-    elf = build_firmware(board, [tmp_path / "models.cc", tmp_path / "main.cc"], tmp_path, [tmp_path], defines)
-    lines = run_firmware(board, elf).splitlines()
-    assert lines[-1] == "done" and len(lines) == 3 * len(CASES) + 1
-    for i, c in enumerate(CASES):
-        reference = oracle(c.model, _inputs(i))
-        for run in range(3):
-            ref_hex, dsp_hex = lines[3 * i + run].split(" ")
-            assert dsp_hex == ref_hex, f"{c.name} run {run}: the DSP kernel differs from the reference on {board}"
-            expected = reference[run][0].astype(np.int8).tobytes().hex()
-            assert ref_hex == expected, f"{c.name} run {run}: the reference kernel differs from TFLM on {board}"
+        reference, optimized = outputs[i], outputs[len(CASES) + i]
+        for run, expected in enumerate(oracle(c.model, inputs[i])):
+            ref, dsp = reference[run][0], optimized[run][0]
+            assert dsp.tobytes() == ref.tobytes(), (
+                f"{c.name} run {run}: the DSP kernel differs from the reference on {board}"
+            )
+            assert ref.tobytes() == expected[0].astype(np.int8).tobytes(), (
+                f"{c.name} run {run}: the reference kernel differs from TFLM on {board}"
+            )

@@ -1,7 +1,8 @@
 """Each supported op, in its variants, against TFLM's reference kernels (the tflite-micro runtime).
 
 All cases are compiled into one host program (one g++ run per case, two at a time), then each case
-runs four seeded random inputs through both. int8 must match bit for bit; float32 within 1e-5.
+runs four seeded random inputs through both; and all of them again in one firmware on the virtual
+Cortex-M4 under QEMU. int8 must match bit for bit; float32 within 1e-5.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from aot_support import ARM_FLAGS, HostProgram, build_host_program, oracle, random_inputs
-from cases import CASES, build_case
+from cases import CASES, binary_model, build_case
+from modelbuilder import GraphBuilder
+from qemu_support import run_models
 
 from conftest import require_tool
 
@@ -41,11 +44,44 @@ def assert_same(ours: list[list[np.ndarray]], reference: list[list[np.ndarray]])
 def test_op_matches_tflm(program: HostProgram, name: str) -> None:
     case = NAMES.index(name)
     model = program.models[case]
-    inputs = random_inputs(model, RUNS, np.random.default_rng(case), scale=2.0)
+    inputs = _inputs(model, case)
     reference = oracle(model, inputs)
     assert_same(program.run(case, inputs), reference)
     # A case whose reference output is constant would prove little.
     assert len(np.unique(np.concatenate([r[0].ravel() for r in reference]))) > 1
+
+
+def _inputs(model, case: int) -> list[list[np.ndarray]]:
+    return random_inputs(model, RUNS, np.random.default_rng(case), scale=2.0)
+
+
+@pytest.mark.integration
+def test_every_case_matches_tflm_on_virtual_m4(program: HostProgram, tmp_path: Path) -> None:
+    require_tool("arm-none-eabi-g++")
+    require_tool("qemu-system-arm")
+    inputs = [_inputs(model, case) for case, model in enumerate(program.models)]
+    outputs = run_models("virtual-m4", list(program.models), inputs, tmp_path)
+    for name, model, ins, outs in zip(NAMES, program.models, inputs, outputs, strict=True):
+        assert len(outs) == RUNS, name
+        assert_same(outs, oracle(model, ins))
+
+
+@pytest.mark.integration
+def test_int8_arithmetic_matches_tflm_for_every_pair_of_inputs(tmp_path: Path) -> None:
+    """ADD, SUB, SQUARED_DIFFERENCE, MUL and MAXIMUM over all 65,536 int8 input pairs, for random scales and zero
+    points: every requantization path, not only what random inputs happen to reach."""
+    require_tool("g++")
+    values = np.arange(-128, 128, dtype=np.int8)
+    inputs = [[np.repeat(values, 256), np.tile(values, 256)]]
+    rng = np.random.default_rng(11)
+    models = []
+    for _ in range(3):
+        qa, qb, qo = (("int8", float(rng.uniform(0.005, 0.2)), int(rng.integers(-20, 20))) for _ in range(3))
+        for opcode in ("ADD", "SUB", "SQUARED_DIFFERENCE", "MUL", "MAXIMUM"):
+            models.append(binary_model(GraphBuilder(rng), opcode, (65536,), (65536,), (65536,), qa, qb, qo))
+    program = build_host_program(models, tmp_path)
+    for case, model in enumerate(models):
+        assert_same(program.run(case, inputs), oracle(model, inputs))
 
 
 @pytest.mark.integration

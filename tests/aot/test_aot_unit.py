@@ -46,11 +46,12 @@ def test_sanitize_makes_ascii_identifiers() -> None:
     assert re.fullmatch(r"[A-Za-z0-9_]*", sanitize("∑ weird ✓ name 名字"))
 
 
-def _chain():
+def _chain(shape: tuple[int, ...] = (2, 4)):
+    """RESHAPE to [2, 4] (by a shape tensor holding ``shape``), then RELU."""
     g = GraphBuilder(np.random.default_rng(0))
     x = g.input((1, 8), "int8", 0.1, 0)
     r = g.tensor((2, 4), "int8", 0.1, 0)
-    g.op("RESHAPE", [x, g.const([2, 4])], [r], options("ReshapeOptions"))
+    g.op("RESHAPE", [x, g.const(list(shape))], [r], options("ReshapeOptions"))
     y = g.tensor((2, 4), "int8", 0.1, 0)
     g.op("RELU", [r], [y])
     return g.model([y])

@@ -2,6 +2,7 @@
 TFLM's reference kernels compute, with kernels chosen per op for the board's target features. See
 docs/aot.md for the design and the exactness notes."""
 
+from .context import AotUnsupported, Problem
 from .generate import SOURCE_NAME, SUPPORTED_OPS, AotResult, OpChoice, generate, unsupported_ops
 from .target import GENERIC, Target, target_of
 
@@ -10,7 +11,9 @@ __all__ = [
     "SOURCE_NAME",
     "SUPPORTED_OPS",
     "AotResult",
+    "AotUnsupported",
     "OpChoice",
+    "Problem",
     "Target",
     "generate",
     "target_of",

@@ -83,5 +83,51 @@ class Context:
         return Ref(name)
 
 
-def fail(step: int, op: Operator, reason: str) -> ModelError:
-    return ModelError(f"the AOT runtime cannot compile operator {step} ({op.opcode}): {reason}", HINT)
+@dataclass(frozen=True)
+class Problem:
+    """One reason the AOT runtime cannot take a model: an operator it has no kernel for, or a case of one it
+    refuses (a dtype, a shape, a parameter), or something about the model as a whole."""
+
+    step: int  # the operator's index in the model's graph; -1: the model as a whole
+    opcode: str
+    reason: str
+    missing: bool = False  # the op has no AOT kernel at all
+
+    def __str__(self) -> str:
+        return f"operator {self.step} ({self.opcode}): {self.reason}" if self.step >= 0 else self.reason
+
+
+class OperatorError(ModelError):
+    """What :func:`fail` raises: one operator's problem, kept apart from its message for the full list."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(f"the AOT runtime cannot compile {problem}", HINT)
+        self.problem = problem
+
+
+class AotUnsupported(ModelError):
+    """Every problem the generator found in a model (all of them, not the first), so `inspect` can list them."""
+
+    def __init__(self, problems: list[Problem], folded: tuple[tuple[int, str], ...] = ()) -> None:
+        problems = sorted(problems, key=lambda p: (p.step < 0, p.step))  # operators first, in graph order
+        missing = sorted({p.opcode for p in problems if p.missing})
+        refused = [str(p) for p in problems if not p.missing and p.step >= 0]
+        parts = [f"has no kernel for {', '.join(missing)}"] if missing else []
+        if refused:
+            parts.append("cannot compile " + "; ".join(refused))
+        whole = [p.reason for p in problems if not p.missing and p.step < 0]
+        message = "the AOT runtime " + "; it ".join(parts) if parts else "the AOT runtime cannot take this model"
+        super().__init__("; ".join([message, *whole]) if parts else f"{message}: {'; '.join(whole)}", HINT)
+        self.problems = tuple(problems)
+        self.folded = folded  # (step, op) of the operators the generator computed (see fold.py)
+
+
+def fail(step: int, op: Operator, reason: str) -> OperatorError:
+    return OperatorError(Problem(step, op.opcode, reason))
+
+
+def problem(step: int, op: Operator, error: ModelError) -> Problem:
+    """The problem an operator's analyzer or emitter raised, as one entry of the list."""
+    if isinstance(error, OperatorError):
+        return error.problem
+    return Problem(step, op.opcode, error.message)

@@ -1,10 +1,12 @@
 """ModelInfo + Target -> one dependency-free C++ file implementing ``model_runtime.h``.
 
-Four passes: analyze every operator (validate, work out shapes and quantization), choose each op's
-implementation for the target, plan the arena (activations plus the chosen implementations' scratch),
-then emit: the kernels the model uses (inlined from ``aot/kernels/``), its constants as aligned
-flash arrays, each operator's parameters, a static arena, and an ``Invoke`` that is one straight line
-of kernel calls. The file is rendered from ``firmware_templates/runtime/model_aot.cc.j2``.
+First what is known at generation time is computed (constant folding, fold.py). Then four passes over
+the operators left: analyze every operator (validate, work out shapes and quantization; every problem
+is collected, so a refusal names them all), choose each op's implementation for the target, plan the
+arena (activations plus the chosen implementations' scratch), then emit: the kernels the model uses
+(inlined from ``aot/kernels/``), its constants as aligned flash arrays, each operator's parameters, a
+static arena, and an ``Invoke`` that is one straight line of kernel calls. The file is rendered from
+``firmware_templates/runtime/model_aot.cc.j2``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from ..errors import ModelError
 from ..model import ModelInfo, Operator, Subgraph
 from ..resources import templates
 from . import emit, library, ops  # noqa: F401  (ops: registers every analyzer and implementation)
-from .context import HINT, Context, fail
+from .context import AotUnsupported, Context, Problem, problem
+from .fold import Folded, fold_constants
 from .planner import plan_memory
 from .registry import ANALYZERS, choose
 from .target import GENERIC, Target
@@ -56,37 +59,57 @@ class AotResult:
     #: Flash the generated file takes, estimated generously: its constants exactly plus code (see CODE_PER_*).
     flash_bytes: int = 0
     scratch_peak_bytes: int = 0  # the largest scratch buffer of one op
+    folded: tuple[tuple[int, str], ...] = ()  # (step, op) of the operators computed at generation time
 
 
 def unsupported_ops(model: ModelInfo) -> list[str]:
-    """Names of the model's ops the AOT runtime has no kernel for (custom ops included)."""
-    return sorted({o.name for o in model.ops if o.custom or o.name not in SUPPORTED_OPS})
+    """Names of the model's ops the AOT runtime has no kernel for (custom ops included). An op the generator
+    computes itself (constant folding) needs none."""
+    if len(model.subgraphs) != 1:
+        return sorted({o.name for o in model.ops if o.custom or o.name not in SUPPORTED_OPS})
+    left = fold_constants(model.main).subgraph.operators
+    return sorted({o.opcode for o in left if o.custom or o.opcode not in SUPPORTED_OPS})
 
 
 def generate(model: ModelInfo, namespace: str = "model", target: Target = GENERIC) -> AotResult:
-    """Compile ``model`` for ``target``, or raise :class:`ModelError` naming what cannot be compiled.
+    """Compile ``model`` for ``target``, or raise :class:`AotUnsupported` (a ModelError) listing every operator and
+    case that cannot be compiled, not just the first.
 
     ``namespace`` other than ``model`` lets tests link several generated models into one program.
     """
-    missing = unsupported_ops(model)
-    if missing:
-        raise ModelError(f"the AOT runtime does not support these ops: {', '.join(missing)}", HINT)
     if len(model.subgraphs) != 1:
-        raise ModelError(f"the model has {len(model.subgraphs)} subgraphs; the AOT runtime runs one", HINT)
-    sg = model.main
-    _validate(sg)
+        missing = [Problem(-1, name, "no AOT kernel", True) for name in unsupported_ops(model)]
+        whole = Problem(-1, "", f"the model has {len(model.subgraphs)} subgraphs; the AOT runtime runs one")
+        raise AotUnsupported([*missing, whole])
+    folded = fold_constants(model.main)
+    sg, steps = folded.subgraph, folded.steps
+    problems = _validate(sg, steps)
     ctx = Context(sg, target)
-    specs = [_guarded(step, op, ANALYZERS[op.opcode], ctx, step, op) for step, op in enumerate(sg.operators)]
+    refused = {p.step for p in problems}
+    specs = []
+    for step, op in zip(steps, sg.operators, strict=True):
+        if op.custom or op.opcode not in ANALYZERS:
+            problems.append(Problem(step, op.opcode, "no AOT kernel", True))
+        elif step not in refused:  # the analyzers rely on what _validate checks
+            specs.append(_collect(problems, step, op, ANALYZERS[op.opcode], ctx, step, op))
+    if problems:
+        raise AotUnsupported(problems, folded.folded)
     impls = [choose(op.opcode, spec, target) for op, spec in zip(sg.operators, specs, strict=True)]
-    scratch = {step: impl.scratch(spec) for step, (impl, spec) in enumerate(zip(impls, specs, strict=True))}
-    ctx.plan = plan_memory(sg, scratch)
+    scratch = {step: impl.scratch(spec) for step, impl, spec in zip(steps, impls, specs, strict=True)}
+    ctx.plan = plan_memory(sg, scratch, steps)
+    emitted = [
+        _collect(problems, step, op, impl.emit, ctx, spec)
+        for step, op, spec, impl in zip(steps, sg.operators, specs, impls, strict=True)
+    ]
+    if problems:
+        raise AotUnsupported(problems, folded.folded)
     operators = []
-    for step, (op, spec, impl) in enumerate(zip(sg.operators, specs, impls, strict=True)):
-        emitted = _guarded(step, op, impl.emit, ctx, spec)
-        lines = [wrapped for line in emitted for wrapped in emit.wrap_call(line, 108)]
+    for index, (step, op, impl, code) in enumerate(zip(steps, sg.operators, impls, emitted, strict=True)):
+        lines = [wrapped for line in code for wrapped in emit.wrap_call(line, 108)]
         operators.append(
             {
                 "step": step,
+                "index": index,
                 "opcode": op.opcode,
                 "ins": ", ".join(f"t{i}" for i in op.inputs if i >= 0),
                 "outs": ", ".join(f"t{i}" for i in op.outputs),
@@ -97,9 +120,9 @@ def generate(model: ModelInfo, namespace: str = "model", target: Target = GENERI
         )
     choices = tuple(
         OpChoice(step, op.opcode, impl.name, impl.summary, scratch[step])
-        for step, (op, impl) in enumerate(zip(sg.operators, impls, strict=True))
+        for step, op, impl in zip(steps, sg.operators, impls, strict=True)
     )
-    source = _render(model, ctx, operators, namespace)
+    source = _render(model, ctx, operators, namespace, folded)
     plan = ctx.plan
     code = CODE_PER_HEADER * len(ctx.headers) + sum(CODE_PER_OP + impl.code_bytes for impl in impls)
     return AotResult(
@@ -111,58 +134,75 @@ def generate(model: ModelInfo, namespace: str = "model", target: Target = GENERI
         target,
         ctx.constant_bytes + code,
         plan.scratch_peak_bytes,
+        folded.folded,
     )
 
 
-def _guarded(step: int, op: Operator, fn: Callable[..., T], *args: object) -> T:
-    """The analyzers check what valid models can get wrong; a damaged file can break shapes in ways no converter
+def _collect(problems: list[Problem], step: int, op: Operator, fn: Callable[..., T], *args: object) -> T | None:
+    """``fn(*args)``, its ModelError added to ``problems`` (the caller stops after the pass, with all of them).
+
+    The analyzers check what valid models can get wrong; a damaged file can break shapes in ways no converter
     produces. Either way the user gets the op and a clean error, never a traceback."""
     try:
         return fn(*args)
     except (IndexError, ValueError, ZeroDivisionError, OverflowError) as exc:
-        raise fail(step, op, f"its tensors' shapes or parameters are inconsistent ({exc})") from None
+        problems.append(Problem(step, op.opcode, f"its tensors' shapes or parameters are inconsistent ({exc})"))
+    except ModelError as exc:
+        problems.append(problem(step, op, exc))
+    return None  # the caller raises AotUnsupported before it would use this
 
 
 #: Ops whose tensors are NHWC images: their analyzers index four dimensions.
 _IMAGE_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D"})
 
 
-def _validate(sg: Subgraph) -> None:
+def _validate(sg: Subgraph, steps: tuple[int, ...]) -> list[Problem]:
     """What every analyzer relies on, checked once for the whole graph, naming the op: each op writes
     something, tensors are neither empty nor absurdly large, quantization scales are positive finite numbers,
     constants hold as many bytes as their shape says, image ops have four dimensions; and the graph's own inputs
-    and outputs are tensors the runtime can hand to the app."""
-    for step, op in enumerate(sg.operators):
-        if not op.outputs or any(i < 0 for i in op.outputs):
-            raise fail(step, op, "it has no output tensor")
-        for i in (*op.inputs, *op.outputs):
-            if i < 0:
-                continue
-            if i >= len(sg.tensors):
-                raise fail(step, op, f"it refers to tensor {i}, which does not exist")
-            t = sg.tensors[i]
-            if any(d < 1 for d in t.shape):
-                raise fail(step, op, f"tensor '{t.name}' has an empty dimension {list(t.shape)}")
-            if t.dtype in emit.CTYPES and t.nbytes > MAX_TENSOR_BYTES:
-                raise fail(step, op, f"tensor '{t.name}' would take {t.nbytes:,} bytes")
-            if t.quant is not None and t.dtype != "float32":
-                bad = [s for s in t.quant.scales if not (math.isfinite(s) and 0 < s <= 1e30)]
-                if bad:
-                    raise fail(step, op, f"tensor '{t.name}' has quantization scale {bad[0]} (must be > 0 and finite)")
-            held = len(t.data or b"")
-            if t.is_constant and t.dtype in emit.CTYPES and held != t.nbytes:
-                raise fail(step, op, f"constant '{t.name}' holds {held} bytes, its shape needs {t.nbytes}")
-        if op.opcode in _IMAGE_OPS:
-            image = [sg.tensors[i] for i in (op.inputs[:1] + op.outputs[:1]) if i >= 0]
-            if any(len(t.shape) != 4 for t in image):
-                raise fail(step, op, "its input and output must be 4-D (NHWC)")
+    and outputs are tensors the runtime can hand to the app. One problem per operator at most."""
+    problems = []
+    for step, op in zip(steps, sg.operators, strict=True):
+        reason = _invalid(sg, op)
+        if reason:
+            problems.append(Problem(step, op.opcode, reason))
     for i in (*sg.inputs, *sg.outputs):
         t = sg.tensors[i]
         if t.is_constant or t.dtype not in emit.RUNTIME_TYPES or any(d < 1 for d in t.shape):
-            raise ModelError(f"model input/output '{t.name}' ({t.dtype}) cannot be an AOT runtime tensor", HINT)
+            reason = f"model input/output '{t.name}' ({t.dtype}) cannot be an AOT runtime tensor"
+            problems.append(Problem(-1, "", reason))
+    return problems
 
 
-def _render(model: ModelInfo, ctx: Context, operators: list[dict], namespace: str) -> str:
+def _invalid(sg: Subgraph, op: Operator) -> str:
+    """Why ``op`` breaks what the analyzers rely on, or ''."""
+    if not op.outputs or any(i < 0 for i in op.outputs):
+        return "it has no output tensor"
+    for i in (*op.inputs, *op.outputs):
+        if i < 0:
+            continue
+        if i >= len(sg.tensors):
+            return f"it refers to tensor {i}, which does not exist"
+        t = sg.tensors[i]
+        if any(d < 1 for d in t.shape):
+            return f"tensor '{t.name}' has an empty dimension {list(t.shape)}"
+        if t.dtype in emit.CTYPES and t.nbytes > MAX_TENSOR_BYTES:
+            return f"tensor '{t.name}' would take {t.nbytes:,} bytes"
+        if t.quant is not None and t.dtype != "float32":
+            bad = [s for s in t.quant.scales if not (math.isfinite(s) and 0 < s <= 1e30)]
+            if bad:
+                return f"tensor '{t.name}' has quantization scale {bad[0]} (must be > 0 and finite)"
+        held = len(t.data or b"")
+        if t.is_constant and t.dtype in emit.CTYPES and held != t.nbytes:
+            return f"constant '{t.name}' holds {held} bytes, its shape needs {t.nbytes}"
+    if op.opcode in _IMAGE_OPS:
+        image = [sg.tensors[i] for i in (op.inputs[:1] + op.outputs[:1]) if i >= 0]
+        if any(len(t.shape) != 4 for t in image):
+            return "its input and output must be 4-D (NHWC)"
+    return ""
+
+
+def _render(model: ModelInfo, ctx: Context, operators: list[dict], namespace: str, folded: Folded) -> str:
     sg, plan = ctx.sg, ctx.plan
     assert plan is not None
     system, blocks, kernels = library.amalgamate(ctx.headers)
@@ -187,6 +227,7 @@ def _render(model: ModelInfo, ctx: Context, operators: list[dict], namespace: st
             model_name=emit.sanitize(model.path.name, 80) or "a model",
             sha256=model.sha256,
             ops_summary=", ".join(f"{o.name} x{o.count}" if o.count > 1 else o.name for o in model.ops),
+            folded=", ".join(f"{opcode} (op {step})" for step, opcode in folded.folded),
             target=ctx.target.describe(),
             arena_bytes=plan.arena_bytes,
             lower_bound_bytes=plan.lower_bound_bytes,

@@ -1,9 +1,9 @@
 """Static memory plan: every activation tensor gets a fixed arena offset, decided at generation time.
 
 Tensors whose lifetimes (first write .. last read, in operator steps) overlap must not share bytes.
-A RESHAPE output is the same bytes as its input, so the two form one buffer with the union of their
-lifetimes. Buffers are placed first-fit into the lowest gap that fits, trying a few orderings and
-keeping the smallest arena; the lower bound (the most bytes live at any one step) shows how close
+A RESHAPE (SQUEEZE, EXPAND_DIMS) output is the same bytes as its input, so the two form one buffer
+with the union of their lifetimes. Buffers are placed first-fit into the lowest gap that fits, trying
+a few orderings and keeping the smallest arena; the lower bound (the most bytes live at any one step) shows how close
 that gets. An op implementation's scratch buffer is one more buffer, live during that op's step only.
 """
 
@@ -17,7 +17,7 @@ from ..model import Subgraph
 
 ALIGN = 16
 #: Ops whose output can share its input's bytes because they never change them.
-ALIAS_OPS = frozenset({"RESHAPE"})
+ALIAS_OPS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
 
 
 def align(n: int, to: int = ALIGN) -> int:
@@ -54,9 +54,13 @@ class Plan:
         return max((b.nbytes for b in self.buffers if b.scratch_for >= 0), default=0)
 
 
-def plan_memory(sg: Subgraph, scratch: Mapping[int, int] | None = None) -> Plan:
-    """Place every activation tensor, and ``scratch`` (op step -> bytes) for the ops that need it."""
-    buffers = _buffers(sg) + [Buffer((), n, step, step, step) for step, n in sorted((scratch or {}).items()) if n > 0]
+def plan_memory(sg: Subgraph, scratch: Mapping[int, int] | None = None, steps: tuple[int, ...] | None = None) -> Plan:
+    """Place every activation tensor, and ``scratch`` (op step -> bytes) for the ops that need it. ``steps`` names
+    each operator of ``sg`` as the model's graph does (the ops left after constant folding), default 0, 1, 2..."""
+    position = {step: p for p, step in enumerate(steps if steps is not None else range(len(sg.operators)))}
+    buffers = _buffers(sg) + [
+        Buffer((), n, position[step], position[step], step) for step, n in sorted((scratch or {}).items()) if n > 0
+    ]
     best: tuple[int, dict[int, int]] | None = None
     orders = (
         lambda b: (-align(b.nbytes), b.first),

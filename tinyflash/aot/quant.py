@@ -81,6 +81,14 @@ def activation_range_float(activation: int) -> tuple[float, float]:
     return FLOAT_LOWEST, FLOAT_MAX
 
 
+def activation_range_int32(opcode: str, activation: int) -> tuple[int, int]:
+    """Bounds of int32 ADD, SUB and MUL in TFLM: ADD ignores the fused activation (it clamps to the int32 range);
+    SUB and MUL clamp as CalculateActivationRange does."""
+    if opcode == "ADD" or activation not in (ACT_RELU, ACT_RELU6, ACT_RELU_N1_TO_1):
+        return -(2**31), 2**31 - 1
+    return {ACT_RELU: (0, 2**31 - 1), ACT_RELU6: (0, 6), ACT_RELU_N1_TO_1: (-1, 1)}[activation]
+
+
 def conv_multipliers(input_scale: float, filter_scales: tuple[float, ...], output_scale: float, channels: int):
     """Per-output-channel multipliers of CONV_2D / DEPTHWISE_CONV_2D: double products, even per tensor."""
     out = []
@@ -116,6 +124,20 @@ def add_params(scale1: float, scale2: float, output_scale: float) -> AddParams:
         quantize_multiplier(f32(scale1) / twice_max),
         quantize_multiplier(f32(scale2) / twice_max),
         quantize_multiplier(twice_max / ((1 << left_shift) * f32(output_scale))),
+    )
+
+
+def squared_difference_params(scale1: float, scale2: float, output_scale: float) -> AddParams:
+    """SQUARED_DIFFERENCE int8: ADD's scheme with a 7-bit shift, multipliers in double, and the output multiplier
+    dividing the squared scale by ``(1 << 14) * output_scale`` formed in float32 (an int times a float in TFLM)."""
+    left_shift = 7
+    twice_max = 2.0 * float(max(np.float32(scale1), np.float32(scale2)))
+    denominator = float(np.float32(1 << (2 * left_shift)) * np.float32(output_scale))
+    return AddParams(
+        left_shift,
+        quantize_multiplier(float(np.float32(scale1)) / twice_max),
+        quantize_multiplier(float(np.float32(scale2)) / twice_max),
+        quantize_multiplier(twice_max * twice_max / denominator),
     )
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+import numpy as np
 
 from ..model import Operator
 from .context import Context
@@ -28,6 +30,8 @@ class OpSpec:
 
 Analyzer = Callable[[Context, int, Operator], Any]
 Emitter = Callable[[Context, Any], list[str]]
+#: Computes an operator at generation time: its output tensors' values (index -> array), or None when it cannot.
+Folder = Callable[[Context, int, Operator], dict[int, np.ndarray] | None]
 
 
 @dataclass(frozen=True)
@@ -45,14 +49,25 @@ class Implementation:
     code_bytes: int = 0
 
 
+F = TypeVar("F")
 ANALYZERS: dict[str, Analyzer] = {}
 IMPLEMENTATIONS: dict[str, list[Implementation]] = {}
+FOLDERS: dict[str, Folder] = {}
 
 
 def analyzer(*ops: str) -> Callable[[Analyzer], Analyzer]:
-    def register(fn: Analyzer) -> Analyzer:
+    return _register(ANALYZERS, ops)
+
+
+def folder(*ops: str) -> Callable[[Folder], Folder]:
+    """Register the decorated function as the generation-time computation of ``ops`` (see aot/fold.py)."""
+    return _register(FOLDERS, ops)
+
+
+def _register(table: dict[str, F], ops: tuple[str, ...]) -> Callable[[F], F]:
+    def register(fn: F) -> F:
         for op in ops:
-            ANALYZERS[op] = fn
+            table[op] = fn
         return fn
 
     return register

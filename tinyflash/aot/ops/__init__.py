@@ -1,5 +1,5 @@
-"""Op analyzers and implementations; importing the package registers them all."""
+"""Op analyzers, implementations and generation-time folders; importing the package registers them all."""
 
-from . import conv, conv_dsp, elementwise, fully_connected, pool, shape
+from . import constant, conv, conv_dsp, elementwise, fully_connected, gather, movement, pool, shape
 
-__all__ = ["conv", "conv_dsp", "elementwise", "fully_connected", "pool", "shape"]
+__all__ = ["constant", "conv", "conv_dsp", "elementwise", "fully_connected", "gather", "movement", "pool", "shape"]

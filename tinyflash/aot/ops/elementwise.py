@@ -1,4 +1,5 @@
-"""Elementwise ops: ADD, MUL, RELU, RELU6, LOGISTIC, TANH, SOFTMAX, QUANTIZE, DEQUANTIZE (reference)."""
+"""Elementwise ops: ADD, SUB, MUL, SQUARED_DIFFERENCE, MAXIMUM, MINIMUM, RELU, RELU6, LOGISTIC, TANH, SOFTMAX,
+QUANTIZE, DEQUANTIZE (reference)."""
 
 from __future__ import annotations
 
@@ -52,36 +53,70 @@ def _broadcast(step: int, op: Operator, a: Tensor, b: Tensor, out: Tensor) -> di
     return {"shape": shape, "stride1": strides(sa), "stride2": strides(sb)}
 
 
-@analyzer("ADD", "MUL")
+#: Binary ops broadcasting their inputs, float32 and int8; the kernel function each calls.
+BINARY = {"ADD": "Add", "SUB": "Sub", "MUL": "Mul", "SQUARED_DIFFERENCE": "SquaredDifference"}
+MIN_MAX = {"MAXIMUM": "Maximum", "MINIMUM": "Minimum"}
+#: Types beyond float32 and int8: MAXIMUM and MINIMUM compare raw values of any type TFLM takes; int32 ADD, SUB and
+#: MUL are plain integer arithmetic (reference/arithmetic_int32.h).
+TYPES = dict.fromkeys(MIN_MAX, ("float32", "int8", "int16", "int32")) | dict.fromkeys(
+    ("ADD", "SUB", "MUL"), ("float32", "int8", "int32")
+)
+#: The ADD family's int8 parameters, each formed as the TFLM runtime's Prepare does (SUB: ADD's, in double).
+PARAMS = {"Add": quant.add_params, "Sub": quant.add_params, "SquaredDifference": quant.squared_difference_params}
+
+
+@analyzer(*BINARY, *MIN_MAX)
 def analyze_binary(ctx: Context, step: int, op: Operator) -> BinarySpec:
     ins, out = base.io(ctx, step, op, 2)
     a, b = ins[0], ins[1]
     assert a is not None and b is not None
     act = base.activation(step, op)
-    kind = base.dtype(step, op, a, "float32", "int8")
+    kind = base.dtype(step, op, a, *TYPES.get(op.opcode, ("float32", "int8")))
     base.dtype(step, op, b, kind)
     base.dtype(step, op, out, kind)
     return BinarySpec(step, op, kind, a, b, out, act, _broadcast(step, op, a, b, out))
 
 
-@implementation("ADD", "MUL", name="reference", summary="TFLM's reference arithmetic, broadcasting")
-def binary(ctx: Context, s: BinarySpec) -> list[str]:
-    name = base.op_name(s.step)
-    kernel = "Add" if s.op.opcode == "ADD" else "Mul"
+def _shape(ctx: Context, s: BinarySpec) -> dict:
+    """The kernel's count and broadcast fields (the Broadcast struct declared when the shapes differ)."""
     broadcast = None
     if s.broadcast is not None:
         ctx.use("common/broadcast.h")
-        broadcast = Ref("&" + ctx.params("Broadcast", f"{name}Broadcast", s.broadcast))
-    shape = {"count": s.output.elements, "broadcast": broadcast}
+        broadcast = Ref("&" + ctx.params("Broadcast", f"{base.op_name(s.step)}Broadcast", s.broadcast))
+    return {"count": s.output.elements, "broadcast": broadcast}
+
+
+@implementation(*MIN_MAX, name="reference", summary="TFLM's comparison of raw values, broadcasting")
+def min_max(ctx: Context, s: BinarySpec) -> list[str]:
+    name = base.op_name(s.step)
+    ctx.use("reference/maximum_minimum.h")
+    ctx.params("BinaryParams", name, _shape(ctx, s))
+    return [f"{MIN_MAX[s.op.opcode]}({name}, {_tensors(ctx, s.op)});"]
+
+
+@implementation(*BINARY, name="reference", summary="TFLM's reference arithmetic, broadcasting")
+def binary(ctx: Context, s: BinarySpec) -> list[str]:
+    name = base.op_name(s.step)
+    kernel = BINARY[s.op.opcode]
+    header = "mul" if kernel == "Mul" else "add"  # add_*.h: the ADD family (ADD, SUB, SQUARED_DIFFERENCE)
+    shape = _shape(ctx, s)
+    if s.kind == "int32":
+        ctx.use("reference/arithmetic_int32.h")
+        lo, hi = quant.activation_range_int32(s.op.opcode, s.act)
+        ctx.params("BinaryInt32Params", name, shape | {"activation_min": lo, "activation_max": hi})
+        return [f"{kernel}Int32({name}, {_tensors(ctx, s.op)});"]
     if s.kind == "float32":
-        ctx.use(f"reference/{kernel.lower()}_float.h")
-        ctx.params("BinaryFloatParams", name, shape | base.float_range(s.act))
+        ctx.use(f"reference/{header}_float.h")
+        if kernel == "SquaredDifference":
+            ctx.params("BinaryParams", name, shape)
+        else:
+            ctx.params("BinaryFloatParams", name, shape | base.float_range(s.act))
         return [f"{kernel}Float({name}, {_tensors(ctx, s.op)});"]
     za, zb, zo = s.a.quant.zero_point, s.b.quant.zero_point, s.output.quant.zero_point
     offsets = {"input1_offset": -za, "input2_offset": -zb, "output_offset": zo}
     fields = shape | offsets | base.int8_range(s.act, s.output)
-    if kernel == "Add":
-        p = quant.add_params(s.a.quant.scale, s.b.quant.scale, s.output.quant.scale)
+    if header == "add":
+        p = PARAMS[kernel](s.a.quant.scale, s.b.quant.scale, s.output.quant.scale)
         fields |= {
             "left_shift": p.left_shift,
             "input1_multiplier": p.input1.value,
@@ -96,8 +131,8 @@ def binary(ctx: Context, s: BinarySpec) -> list[str]:
             quant.f32(s.a.quant.scale) * quant.f32(s.b.quant.scale) / quant.f32(s.output.quant.scale)
         )
         fields |= {"multiplier": m.value, "shift": m.shift}
-    ctx.use(f"reference/{kernel.lower()}_int8.h")
-    ctx.params(f"{kernel}Int8Params", name, fields)
+    ctx.use(f"reference/{header}_int8.h")
+    ctx.params(f"{header.title()}Int8Params", name, fields)
     return [f"{kernel}Int8({name}, {_tensors(ctx, s.op)});"]
 
 
@@ -110,6 +145,9 @@ def analyze_unary(ctx: Context, step: int, op: Operator) -> UnarySpec:
     base.dtype(step, op, out, kind)
     if inp.elements != out.elements:
         raise fail(step, op, "input and output sizes differ")
+    softmax_out = op.opcode == "SOFTMAX" and kind == "int8"
+    if softmax_out and (out.quant.zero_point != -128 or abs(out.quant.scale - 1 / 256) > 0.001 / 256):
+        raise fail(step, op, "int8 output must have scale 1/256 and zero point -128 (as TFLM requires)")
     return UnarySpec(step, op, kind, inp, out)
 
 
@@ -175,7 +213,7 @@ def sigmoid(ctx: Context, s: UnarySpec) -> list[str]:
 @implementation("SOFTMAX", name="reference", summary="TFLM's reference (gemmlowp fixed point)")
 def softmax(ctx: Context, s: UnarySpec) -> list[str]:
     name = base.op_name(s.step)
-    inp, out = s.input, s.output
+    inp, _out = s.input, s.output
     depth = inp.shape[-1] if inp.shape else 1
     rows = inp.elements // max(depth, 1)
     beta = float(s.op.options.get("beta", 1.0))
@@ -183,8 +221,6 @@ def softmax(ctx: Context, s: UnarySpec) -> list[str]:
         ctx.use("reference/softmax_float.h")
         ctx.params("SoftmaxFloatParams", name, {"rows": rows, "depth": depth, "beta": beta})
         return [f"SoftmaxFloat({name}, {_tensors(ctx, s.op)});"]
-    if out.quant.zero_point != -128 or abs(out.quant.scale - 1 / 256) > 0.001 / 256:
-        raise fail(s.step, s.op, "int8 output must have scale 1/256 and zero point -128 (as TFLM requires)")
     p = quant.softmax_params(beta, inp.quant.scale)
     ctx.use("reference/softmax_int8.h")
     ctx.params(

@@ -1,4 +1,4 @@
-"""RESHAPE, CONCATENATION, PAD and MEAN (reference implementations)."""
+"""RESHAPE (and SQUEEZE, EXPAND_DIMS), CONCATENATION, PAD and MEAN (reference implementations)."""
 
 from __future__ import annotations
 
@@ -19,17 +19,29 @@ class ShapeSpec(OpSpec):
     fields: dict  # the kernel's parameters, worked out by the analyzer
 
 
-@analyzer("RESHAPE")
+#: Ops that keep the bytes and change only the shape (the planner aliases them).
+RESHAPES = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS")
+
+
+@analyzer(*RESHAPES)
 def analyze_reshape(ctx: Context, step: int, op: Operator) -> ShapeSpec:
     ins, out = base.io(ctx, step, op, 1)
     inp = ins[0]
     assert inp is not None
     if inp.dtype != out.dtype or inp.nbytes != out.nbytes or inp.dtype not in emit.CTYPES:
         raise fail(step, op, "input and output must have the same type and size")
+    if op.opcode == "RESHAPE" and len(op.inputs) > 1 and op.inputs[1] >= 0 and ctx.tensor(op.inputs[1]).is_constant:
+        # TFLM takes the output shape from this tensor (constant here, or folded from SHAPE and friends).
+        shape = base.const_ints(ctx, step, op, op.inputs[1], "the shape")
+        if -1 in shape and shape.count(-1) == 1:
+            known = int(np.prod([d for d in shape if d != -1], dtype=np.int64))
+            shape[shape.index(-1)] = out.elements // known if known else -1
+        if tuple(shape) != out.shape:
+            raise fail(step, op, f"the shape tensor says {shape}, the output has shape {list(out.shape)}")
     return ShapeSpec(step, op, inp.dtype, {})
 
 
-@implementation("RESHAPE", name="alias", summary="the output shares the input's bytes, or one memcpy")
+@implementation(*RESHAPES, name="alias", summary="the output shares the input's bytes, or one memcpy")
 def reshape(ctx: Context, s: ShapeSpec) -> list[str]:
     src, dst = s.op.inputs[0], s.op.outputs[0]
     assert ctx.plan is not None
@@ -46,7 +58,7 @@ def analyze_concatenation(ctx: Context, step: int, op: Operator) -> ShapeSpec:
     ins = [ctx.tensor(i) for i in op.inputs]
     if base.activation(step, op) != quant.ACT_NONE:
         raise fail(step, op, "a fused activation is not supported (TFLM requires NONE)")
-    base.dtype(step, op, out, "float32", "int8")
+    base.dtype(step, op, out, "float32", "int8", "int16", "int32")  # raw copies (TFLM's types but int64, bool)
     rank = len(out.shape)
     axis = int(op.options.get("axis", 0))
     axis = axis + rank if axis < 0 else axis
@@ -58,6 +70,8 @@ def analyze_concatenation(ctx: Context, step: int, op: Operator) -> ShapeSpec:
             raise fail(step, op, "input shapes do not match the output")
         if out.dtype == "int8" and (t.quant.scale != out.quant.scale or t.quant.zero_point != out.quant.zero_point):
             raise fail(step, op, "int8 inputs must share the output's quantization (as TFLM requires)")
+        if out.dtype == "int16" and (t.quant.zero_point or out.quant.zero_point):
+            raise fail(step, op, "int16 tensors must have zero point 0 (as TFLM requires)")
     if sum(t.shape[axis] for t in ins) != out.shape[axis]:
         raise fail(step, op, "the inputs do not add up to the output along the axis")
     outer = int(np.prod(out.shape[:axis], dtype=np.int64))

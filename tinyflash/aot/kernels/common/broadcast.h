@@ -33,7 +33,13 @@ inline void BinaryOp(const Broadcast* broadcast, int32_t count, const T* input1,
   }
 }
 
-// ADD / MUL, float32: the fused activation's bounds.
+// Ops without parameters of their own (MAXIMUM, MINIMUM, float SQUARED_DIFFERENCE).
+struct BinaryParams {
+  int32_t count;
+  const Broadcast* broadcast;
+};
+
+// ADD / SUB / MUL, float32: the fused activation's bounds.
 struct BinaryFloatParams {
   int32_t count;
   const Broadcast* broadcast;

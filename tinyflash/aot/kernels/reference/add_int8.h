@@ -1,4 +1,6 @@
-// ADD, int8: inputs shifted left by left_shift bits, rescaled to a common scale, summed, rescaled.
+// ADD, SUB and SQUARED_DIFFERENCE, int8 (TFLM's quantized arithmetic): both inputs shifted left by left_shift
+// bits and rescaled to a common scale, then summed, subtracted, or subtracted and squared, and rescaled to the
+// output.
 #ifndef TINYFLASH_AOT_REFERENCE_ADD_INT8_H_
 #define TINYFLASH_AOT_REFERENCE_ADD_INT8_H_
 
@@ -24,15 +26,32 @@ struct AddInt8Params {
   int32_t activation_max;
 };
 
-inline void AddInt8(const AddInt8Params& p, const int8_t* input1, const int8_t* input2, int8_t* output) {
+enum class Combine { kAdd, kSub, kSquaredDifference };
+
+template <Combine kCombine>
+inline void CombineInt8(const AddInt8Params& p, const int8_t* input1, const int8_t* input2, int8_t* output) {
   BinaryOp(p.broadcast, p.count, input1, input2, output, [&](int8_t a, int8_t b) {
     const int32_t shifted1 = ShiftLeftWrapping(a + p.input1_offset, p.left_shift);
     const int32_t shifted2 = ShiftLeftWrapping(b + p.input2_offset, p.left_shift);
     const int32_t scaled1 = MultiplyByQuantizedMultiplier(shifted1, p.input1_multiplier, p.input1_shift);
     const int32_t scaled2 = MultiplyByQuantizedMultiplier(shifted2, p.input2_multiplier, p.input2_shift);
-    const int32_t sum = MultiplyByQuantizedMultiplier(scaled1 + scaled2, p.output_multiplier, p.output_shift);
-    return static_cast<int8_t>(Clamp(sum + p.output_offset, p.activation_min, p.activation_max));
+    const int32_t raw = kCombine == Combine::kAdd ? scaled1 + scaled2 : scaled1 - scaled2;
+    const int32_t combined = kCombine == Combine::kSquaredDifference ? raw * raw : raw;
+    const int32_t result = MultiplyByQuantizedMultiplier(combined, p.output_multiplier, p.output_shift);
+    return static_cast<int8_t>(Clamp(result + p.output_offset, p.activation_min, p.activation_max));
   });
+}
+
+inline void AddInt8(const AddInt8Params& p, const int8_t* input1, const int8_t* input2, int8_t* output) {
+  CombineInt8<Combine::kAdd>(p, input1, input2, output);
+}
+
+inline void SubInt8(const AddInt8Params& p, const int8_t* input1, const int8_t* input2, int8_t* output) {
+  CombineInt8<Combine::kSub>(p, input1, input2, output);
+}
+
+inline void SquaredDifferenceInt8(const AddInt8Params& p, const int8_t* input1, const int8_t* input2, int8_t* output) {
+  CombineInt8<Combine::kSquaredDifference>(p, input1, input2, output);
 }
 
 #endif  // TINYFLASH_AOT_REFERENCE_ADD_INT8_H_
