@@ -97,8 +97,6 @@ def main() -> None:
     paths = sorted(args.models.glob("*.tflite"))
     if not paths:
         sys.exit(f"no .tflite models in {args.models}")
-    if args.cmsis_nn_dir:
-        os.environ["PLATFORMIO_BUILD_FLAGS"] = "-DTF_LITE_STATIC_MEMORY"  # board-lab README: needed by --tflm-dir
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         os.environ.setdefault("TINYFLASH_PIO_CORE_DIR", str(work / "core"))

@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO, require_tool, unavailable
+from fake_tflm_tree import fake_tree
 from tflite_builder import Graph, Op, T, build, fully_connected_options, tiny_dense
 
 SINE = REPO / "examples" / "sine_model.tflite"
@@ -677,7 +678,8 @@ def test_io_shapes_are_bounded_before_anything_is_allocated(tmp_path: Path, shap
     model = tmp_path / "odd.tflite"
     model.write_bytes(build(g))
     t0 = time.monotonic()
-    proc = cli("build", "-b", "native", str(model), "--runtime", "tflm", "--tflm-dir", str(tmp_path),
+    tree = fake_tree(tmp_path / "tree")
+    proc = cli("build", "-b", "native", str(model), "--runtime", "tflm", "--tflm-dir", str(tree),
                "--no-compile", cwd=tmp_path)  # fmt: skip
     assert message in clean_failure(proc) and time.monotonic() - t0 < 20
 

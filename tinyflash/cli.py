@@ -92,7 +92,8 @@ RuntimeOpt = Annotated[str, typer.Option("--runtime", help="tflm, aot, or auto (
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Project folder. Default: ./tinyflash-build/BOARD.")]
 ArenaOpt = Annotated[str, typer.Option("--arena", help="Tensor arena bytes (TFLM), or auto (from inspect).")]
 TflmDirOpt = Annotated[
-    Path | None, typer.Option("--tflm-dir", help="Use this TFLM source tree instead of downloading one.")
+    Path | None,
+    typer.Option("--tflm-dir", help="A TFLM tree from create_tflm_tree.py (reference or CMSIS-NN kernels) to build."),
 ]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite generated files you have edited.")]
 
@@ -128,8 +129,10 @@ def build(
 def _build_options(app_name: str, runtime: str, arena: str, tflm_dir: Path | None):
     from .project import BuildOptions
 
-    if tflm_dir is not None and not tflm_dir.is_dir():
-        raise TinyflashError(f"--tflm-dir {tflm_dir} is not a directory", "pass the root of a TFLM source tree")
+    if tflm_dir is not None:
+        from .tflm_tree import load_tree
+
+        load_tree(tflm_dir)  # before the model is read: a wrong tree is the first thing to hear about
     return BuildOptions(app=app_name, runtime=runtime, arena_bytes=_parse_arena(arena), tflm_dir=tflm_dir)
 
 

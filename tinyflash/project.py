@@ -26,6 +26,7 @@ from .model import ModelInfo, Tensor
 from .resources import templates
 from .runtimes import aot_support, choose_runtime
 from .tflm_ops import resolver_method, unsupported_ops
+from .tflm_tree import LIBRARY_MANIFEST, LIBRARY_NAME, TflmTree, library_manifest, load_tree
 
 APPS = ("sine", "inference", "validate")
 STATE_DIR = ".tinyflash"
@@ -37,6 +38,10 @@ SAMPLE_SEED = 20231
 #: innermost convolution loops (person_detect: 556 M vs 96 M instructions per inference on a Cortex-M4);
 #: stripped error strings save 10–14 KB of flash.
 TFLM_FLAGS = ("-DNDEBUG", "-DTF_LITE_STRIP_ERROR_STRINGS")
+#: PlatformIO's (SCons') object cache for TFLM builds: switching --app changes the source file set, on which
+#: PlatformIO empties .pio/build; the cache gives TFLM's objects back instead of a 12-17 minute recompile.
+#: ESP-IDF builds with CMake, which does not use it.
+BUILD_CACHE_DIR = ".pio/build-cache"
 _C_TYPES = {"float32": "float", "int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t"}
 _APP_DTYPES = set(_C_TYPES)
 
@@ -89,16 +94,32 @@ def choose_app(model: ModelInfo, app: str) -> str:
     return app
 
 
-def check_tflm(model: ModelInfo, board: Board, tflm_dir: Path | None) -> None:
-    """What a TFLM build needs beyond the runtime choice: a kernel for every op, and sources to compile."""
+def check_tflm(model: ModelInfo, board: Board, tflm_dir: Path | None) -> TflmTree | None:
+    """What a TFLM build needs beyond the runtime choice: a kernel for every op, and sources to compile (the
+    --tflm-dir tree, checked, when one is given)."""
     missing = unsupported_ops(model)
     if missing:
         raise ModelError(f"TFLM has no kernel for {', '.join(missing)}", "re-convert the model without these ops")
-    if board.is_virtual and tflm_dir is None:
+    if tflm_dir is None:
+        if board.is_virtual:
+            raise TinyflashError(
+                f"{board.id} builds offline, and TFLM's C++ sources are not available offline",
+                "use --runtime aot, or pass --tflm-dir with a TFLM source tree",
+            )
+        return None
+    if board.platformio.framework == "espidf":
         raise TinyflashError(
-            f"{board.id} builds offline, and TFLM's C++ sources are not available offline",
-            "use --runtime aot, or pass --tflm-dir with a TFLM source tree",
+            f"--tflm-dir builds the tree as a PlatformIO library; {board.id} builds with ESP-IDF, whose TFLM is "
+            "the esp-tflite-micro component",
+            "drop --tflm-dir for this board",
         )
+    tree = load_tree(tflm_dir)
+    if tree.kernels == "cmsis_nn" and not board.core.startswith("cortex-m"):
+        raise TinyflashError(
+            f"--tflm-dir {tflm_dir} has CMSIS-NN kernels, which need an Arm Cortex-M; {board.id} is {board.core}",
+            "make a tree with the reference kernels for this board",
+        )
+    return tree
 
 
 def render_project(model: ModelInfo, board: Board, options: BuildOptions, arena: ArenaEstimate) -> ProjectPlan:
@@ -106,14 +127,13 @@ def render_project(model: ModelInfo, board: Board, options: BuildOptions, arena:
     app = choose_app(model, options.app)
     aot = aot_support(model, board)
     runtime = choose_runtime(options.runtime, aot)
-    if runtime == "tflm":
-        check_tflm(model, board, options.tflm_dir)
     _check_io(model, board)
+    tree = check_tflm(model, board, options.tflm_dir) if runtime == "tflm" else None
     warnings = _check_arena(options.arena_bytes, runtime, arena, aot.arena_bytes, board)
     arena_bytes = options.arena_bytes or arena.bytes
     if arena_bytes % 16:
         arena_bytes += 16 - arena_bytes % 16
-    ctx = _context(model, board, app, runtime, arena, arena_bytes, options)
+    ctx = _context(model, board, app, runtime, arena, arena_bytes, options, tree)
     env = templates()
     out: dict[str, str] = {}
 
@@ -136,6 +156,8 @@ def render_project(model: ModelInfo, board: Board, options: BuildOptions, arena:
         add("src/model_data.h", "runtime/model_data.h.j2")
         add("src/model_data.cc", "runtime/model_data.cc.j2")
         add("src/model_runtime_tflm.cc", "runtime/model_runtime_tflm.cc.j2")
+        if tree is not None:
+            out[LIBRARY_MANIFEST] = library_manifest(tree)
     else:
         assert aot.files is not None
         arena_bytes = aot.arena_bytes
@@ -151,7 +173,7 @@ def render_project(model: ModelInfo, board: Board, options: BuildOptions, arena:
         add("CMakeLists.txt", "platforms/espidf/CMakeLists.txt.j2")
         add("src/CMakeLists.txt", "platforms/espidf/src_CMakeLists.txt.j2")
         add("sdkconfig.defaults", "platforms/espidf/sdkconfig.defaults.j2")
-        if options.tflm_dir is None and runtime == "tflm":
+        if runtime == "tflm":
             add("src/idf_component.yml", "platforms/espidf/idf_component.yml.j2")
     # The app last: the validate app reports a build id derived from everything else.
     if app == "validate":
@@ -236,6 +258,7 @@ def _context(
     arena: ArenaEstimate,
     arena_bytes: int,
     options: BuildOptions,
+    tree: TflmTree | None,
 ) -> dict:
     methods = sorted({m for o in model.ops if (m := resolver_method(o.name, o.custom))})
     origin = "set with --arena" if options.arena_bytes else f"{arena.method} minimum + {arena.margin_bytes} B margin"
@@ -254,10 +277,11 @@ def _context(
         "arena_minimum": arena.minimum_bytes,
         "arena_comment": f"{arena_bytes:,} bytes: {origin} (`tinyflash inspect`).",
         "resolver_methods": methods,
-        "tflm_umbrella": _tflm_umbrella(board, options),
-        "tflm_undef": board.tflm.undef_macros if _tflm_umbrella(board, options) else (),
-        "tflm_flags": TFLM_FLAGS if runtime == "tflm" else (),
-        "lib_deps": _lib_deps(board, runtime, options),
+        "tflm_umbrella": _tflm_umbrella(board, tree),
+        "tflm_undef": board.tflm.undef_macros if _tflm_umbrella(board, tree) else (),
+        "tflm_flags": (TFLM_FLAGS + (tree.build_flags if tree else ())) if runtime == "tflm" else (),
+        "lib_deps": _lib_deps(board, runtime, tree),
+        "build_cache_dir": BUILD_CACHE_DIR if runtime == "tflm" and board.platformio.framework != "espidf" else "",
         "samples": sample_inputs(model) if app == "inference" else [],
         "seed": SAMPLE_SEED,
         "esp_task_stack": 8 * 1024,
@@ -265,16 +289,16 @@ def _context(
     }
 
 
-def _tflm_umbrella(board: Board, options: BuildOptions) -> str:
+def _tflm_umbrella(board: Board, tree: TflmTree | None) -> str:
     """The Arduino library's umbrella header, which must precede TFLM's own (it sets up the platform glue)."""
-    return "" if options.tflm_dir is not None else board.tflm.header
+    return "" if tree is not None else board.tflm.header
 
 
-def _lib_deps(board: Board, runtime: str, options: BuildOptions) -> list[str]:
+def _lib_deps(board: Board, runtime: str, tree: TflmTree | None) -> list[str]:
     if runtime != "tflm":
         return []
-    if options.tflm_dir is not None:
-        return [f"symlink://{options.tflm_dir.resolve()}"]
+    if tree is not None:
+        return [LIBRARY_NAME]  # lib/tflm/, found by name (a library without an owner is never downloaded)
     return list(board.tflm.lib_deps)
 
 
