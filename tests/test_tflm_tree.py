@@ -219,7 +219,6 @@ def test_a_real_tree_builds_runs_bit_exact_and_survives_a_change_of_app(variable
     model = shared_model("hello_world_int8.tflite")
     project = tmp_path / "project"
     options = BuildOptions(app="validate", runtime="tflm", tflm_dir=tree.root)
-    # A first compile of a whole tree can pass `pio run`'s usual 30-minute limit on a busy machine.
     first = build(model, board_id, options, out=project, remember=False)
     log = (project / ".tinyflash" / "build.log").read_text()
     assert first.firmware is not None and len(_TFLM_COMPILE.findall(log)) > 150, "the whole tree is compiled"
