@@ -127,6 +127,41 @@ def test_platformio_ini_parses_with_platformio(board, hello_float, tmp_path):
         assert config.get(f"env:{board}", "lib_deps") == list(b.tflm.lib_deps)
 
 
+@pytest.mark.parametrize("runtime", ["tflm", "aot"])
+def test_nano33ble_unflags_the_platforms_soft_float(runtime, hello_float, tmp_path):
+    """nordicnrf52 appends -mfloat-abi=soft after build_flags; only build_unflags (applied after the framework
+    script) takes it out, leaving the core's -mfloat-abi=softfp -mfpu=fpv4-sp-d16 (measured in docs/boards-lab.md)."""
+    from platformio.project.config import ProjectConfig
+
+    _, plan = _render_runtime(hello_float, "nano33ble", runtime)
+    ini = tmp_path / "platformio.ini"
+    ini.write_text(plan.files["platformio.ini"])
+    assert ProjectConfig(str(ini)).get("env:nano33ble", "build_unflags") == ["-mfloat-abi=soft"]
+
+
+def test_arduino_tflm_dependencies_are_pinned_and_kept_out_of_the_build(hello_float, tmp_path):
+    """Arduino_TensorFlowLite's depends= would install the latest ArduinoBLE, Arduino_LSM9DS1, Arduino_SpiNINA:
+    each is pinned ahead of it, and ignored by the build, which includes none of them."""
+    from platformio.project.config import ProjectConfig
+
+    _, plan = _render(hello_float, "nano33ble")
+    ini = tmp_path / "platformio.ini"
+    ini.write_text(plan.files["platformio.ini"])
+    config = ProjectConfig(str(ini))
+    deps = config.get("env:nano33ble", "lib_deps")
+    assert deps[-1].startswith("https://github.com/tensorflow/tflite-micro-arduino-examples.git#")
+    pinned = {d.split("/")[1].split("@")[0]: d.split("@")[1] for d in deps[:-1]}
+    assert pinned == {"ArduinoBLE": "2.0.1", "Arduino_LSM9DS1": "1.1.1", "Arduino_SpiNINA": "0.0.2"}
+    assert sorted(config.get("env:nano33ble", "lib_ignore")) == sorted(pinned)
+    _, aot = _render_runtime(hello_float, "nano33ble", "aot")
+    assert "lib_ignore" not in aot.files["platformio.ini"] and "lib_deps" not in aot.files["platformio.ini"]
+
+
+def _render_runtime(model_path: Path, board: str, runtime: str):
+    m = load_model(model_path)
+    return m, render_project(m, get_board(board), BuildOptions(runtime=runtime), estimate_arena(m))
+
+
 @pytest.mark.parametrize("compiler", ["g++", "arm-none-eabi-g++"])
 @pytest.mark.parametrize(("model_name", "board"), [("hello_world_float", "esp32"), ("person_detect", "nano33ble")])
 def test_board_independent_sources_compile(compiler, model_name, board, tmp_path):

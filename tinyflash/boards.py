@@ -50,6 +50,8 @@ class Tflm:
 
     how: str = ""
     lib_deps: tuple[str, ...] = ()
+    #: Libraries kept out of the build (PlatformIO compiles every lib_deps entry, pinned dependencies included).
+    lib_ignore: tuple[str, ...] = ()
     idf_components: tuple[str, ...] = ()
     #: The library's umbrella header, included before any TFLM header (Arduino libraries).
     header: str = ""
@@ -144,6 +146,7 @@ _TARGET_SCHEMA = {"features": (list, True)}
 _TFLM_SCHEMA = {
     "how": (str, True),
     "lib_deps": (list, False),
+    "lib_ignore": (list, False),
     "idf_components": (list, False),
     "header": (str, False),
     "undef_macros": (list, False),
@@ -261,6 +264,7 @@ def _tflm(table: dict[str, Any]) -> Tflm:
     return Tflm(
         how=table.get("how", ""),
         lib_deps=tuple(str(d) for d in table.get("lib_deps", [])),
+        lib_ignore=tuple(str(d) for d in table.get("lib_ignore", [])),
         idf_components=tuple(str(d) for d in table.get("idf_components", [])),
         header=table.get("header", ""),
         undef_macros=tuple(str(m) for m in table.get("undef_macros", [])),

@@ -282,6 +282,7 @@ def _context(
         "tflm_flags": (TFLM_FLAGS + (tree.build_flags if tree else ())) if runtime == "tflm" else (),
         "lib_deps": _lib_deps(board, runtime, tree),
         "build_cache_dir": BUILD_CACHE_DIR if runtime == "tflm" and board.platformio.framework != "espidf" else "",
+        "lib_ignore": board.tflm.lib_ignore if runtime == "tflm" and tree is None else (),
         "samples": sample_inputs(model) if app == "inference" else [],
         "seed": SAMPLE_SEED,
         "esp_task_stack": 8 * 1024,
