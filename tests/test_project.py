@@ -72,7 +72,7 @@ def _render(model_path: Path, board: str, **options):
 COMMON = {
     "src/main_functions.h", "src/model_runtime.h", "src/tensor_io.h", "src/serial_line.h", "src/serial_line.cc",
     "src/sample_inputs.h", "src/sample_inputs.cc", "src/model_data.h", "src/output_handler.h",
-    "src/tinyflash_board.h",
+    "src/tinyflash_board.h", "src/arduino_headers.h",
 }  # fmt: skip
 
 
@@ -333,6 +333,36 @@ def test_arduino_board_sources_compile(board, cpu, hello_int8, tmp_path):
         cwd=tmp_path / "src", capture_output=True, text=True,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("model_name", ["hello_world_float", "person_detect"])
+def test_third_party_header_warnings_stay_out_of_the_users_log(model_name, tmp_path):
+    """src/ builds with -Wall -Wextra; a warning inside the core's or TFLM's headers (the Edge's mbed-os has dozens)
+    must not show, and the user's own still must. The stub headers get an inline function with an unused parameter,
+    as mbed-os's BlockDevice.h and TFLM's micro_memory_planner.h have."""
+    from conftest import shared_model
+
+    exe = require_tool("arm-none-eabi-g++")
+    stubs = tmp_path / "stubs"
+    shutil.copytree(STUBS, stubs)
+    (stubs / "noisy_vendor.h").write_text(
+        "#ifndef NOISY_VENDOR_H_\n#define NOISY_VENDOR_H_\ninline int NoisyVendor(int unused) { return 0; }\n#endif\n"
+    )
+    for rel in ("Arduino.h", "tensorflow/lite/micro/micro_interpreter.h"):
+        (stubs / rel).write_text('#include "noisy_vendor.h"\n' + (stubs / rel).read_text())
+    _, plan = _render(shared_model(f"{model_name}.tflite"), "nano33ble")  # its umbrella header has a stub
+    write_project(tmp_path / "p", plan.files)
+    src = tmp_path / "p" / "src"
+    (src / "mine.cc").write_text('#include "arduino_headers.h"\nint Mine(int forgotten) { return 1; }\n')
+    sources = sorted(p.name for p in src.glob("*.cc"))
+    proc = subprocess.run(
+        [exe, "-std=gnu++17", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-Wall",
+         "-Wextra", "-fsyntax-only", "-I.", f"-I{stubs}", *sources],
+        cwd=src, capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    warnings = [line for line in proc.stderr.splitlines() if "warning:" in line]
+    assert len(warnings) == 1 and "mine.cc" in warnings[0] and "forgotten" in warnings[0], proc.stderr
 
 
 @pytest.mark.parametrize(

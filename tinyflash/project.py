@@ -156,6 +156,7 @@ def render_project(model: ModelInfo, board: Board, options: BuildOptions, arena:
         add("src/model_data.h", "runtime/model_data.h.j2")
         add("src/model_data.cc", "runtime/model_data.cc.j2")
         add("src/model_runtime_tflm.cc", "runtime/model_runtime_tflm.cc.j2")
+        add("src/tflm_headers.h", "runtime/tflm_headers.h.j2")
         if tree is not None:
             out[LIBRARY_MANIFEST] = library_manifest(tree)
     else:
@@ -167,6 +168,7 @@ def render_project(model: ModelInfo, board: Board, options: BuildOptions, arena:
     add("src/tinyflash_board.h", "common/tinyflash_board.h")
     framework = board.platformio.framework
     if framework == "arduino":
+        add("src/arduino_headers.h", "platforms/arduino/arduino_headers.h")
         add("src/board_arduino.cc", "platforms/arduino/board_arduino.cc.j2")
     elif framework == "espidf":
         add("src/main.cc", "platforms/espidf/main.cc.j2")
