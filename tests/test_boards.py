@@ -82,9 +82,9 @@ def _copy_profile(tmp_path, board_id: str, edit) -> object:
         (lambda s: s.replace('"2341:805a"', '"2341-805a"'), "not VID:PID"),
         (lambda s: s.replace('board = "nano33ble"', 'bord = "nano33ble"'), "did you mean 'board'"),
         (lambda s: s + "\n[[oops", "not valid TOML"),
-        (lambda s: s.replace('features = ["dsp"]', 'features = ["dps"]'), "unknown target feature 'dps'"),
-        (lambda s: s.replace('features = ["dsp"]', 'features = "dsp"'), "'target.features' must be list"),
-        (lambda s: s.replace('features = ["dsp"]', 'features = ["dsp", "dsp"]'), "listed twice"),
+        (lambda s: s.replace('features = ["dsp", "fpu"]', 'features = ["dps", "fpu"]'), "unknown target feature 'dps'"),
+        (lambda s: s.replace('features = ["dsp", "fpu"]', 'features = "dsp"'), "'target.features' must be list"),
+        (lambda s: s.replace('features = ["dsp", "fpu"]', 'features = ["dsp", "dsp"]'), "listed twice"),
     ],
 )
 def test_invalid_profiles_name_the_file(tmp_path, edit, message):
