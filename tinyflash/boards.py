@@ -41,6 +41,8 @@ class PlatformIO:
     framework: str
     upload_protocol: str = ""
     build_flags: tuple[str, ...] = ()
+    #: Appended to build_src_flags (-Wall -Wextra): only what a core forces on every source file needs this.
+    src_flags: tuple[str, ...] = ()
     options: tuple[tuple[str, str], ...] = ()  # extra `key = value` lines, in order
 
 
@@ -137,6 +139,7 @@ _PIO_SCHEMA: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "framework": (str, False),
     "upload_protocol": (str, False),
     "build_flags": (list, False),
+    "src_flags": (list, False),
     "options": (dict, False),
 }
 _UPLOAD_SCHEMA = {"use_1200bps_touch": (bool, False), "wait_for_upload_port": (bool, False)}
@@ -231,6 +234,7 @@ def parse_board(path: Path) -> Board:
             framework=pio.get("framework", ""),
             upload_protocol=pio.get("upload_protocol", ""),
             build_flags=tuple(str(f) for f in pio.get("build_flags", [])),
+            src_flags=tuple(str(f) for f in pio.get("src_flags", [])),
             options=tuple((str(k), str(v)) for k, v in pio.get("options", {}).items()),
         ),
         source=path,

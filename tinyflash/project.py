@@ -168,7 +168,6 @@ def render_project(model: ModelInfo, board: Board, options: BuildOptions, arena:
     add("src/tinyflash_board.h", "common/tinyflash_board.h")
     framework = board.platformio.framework
     if framework == "arduino":
-        add("src/arduino_headers.h", "platforms/arduino/arduino_headers.h")
         add("src/board_arduino.cc", "platforms/arduino/board_arduino.cc.j2")
     elif framework == "espidf":
         add("src/main.cc", "platforms/espidf/main.cc.j2")
@@ -282,6 +281,7 @@ def _context(
         "tflm_umbrella": _tflm_umbrella(board, tree),
         "tflm_undef": board.tflm.undef_macros if _tflm_umbrella(board, tree) else (),
         "tflm_flags": (TFLM_FLAGS + (tree.build_flags if tree else ())) if runtime == "tflm" else (),
+        "src_flags": ("-Wall", "-Wextra", *board.platformio.src_flags),
         "lib_deps": _lib_deps(board, runtime, tree),
         "build_cache_dir": BUILD_CACHE_DIR if runtime == "tflm" and board.platformio.framework != "espidf" else "",
         "lib_ignore": board.tflm.lib_ignore if runtime == "tflm" and tree is None else (),

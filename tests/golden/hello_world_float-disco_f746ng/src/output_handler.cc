@@ -11,7 +11,7 @@
 // the panel timings are the RK043FN48H's.
 #include "output_handler.h"
 
-#include "arduino_headers.h"
+#include <Arduino.h>
 #include <string.h>
 
 #include "serial_line.h"

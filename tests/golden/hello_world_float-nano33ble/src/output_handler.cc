@@ -2,7 +2,7 @@
 // prints each prediction in the `label: value` form the Arduino serial plotter reads.
 #include "output_handler.h"
 
-#include "arduino_headers.h"
+#include <Arduino.h>
 
 #include "serial_line.h"
 

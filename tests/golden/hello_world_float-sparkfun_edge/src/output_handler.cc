@@ -2,7 +2,7 @@
 // blue for y < 0, plus red when y <= -0.75; green for y >= 0, plus yellow when y >= 0.75.
 #include "output_handler.h"
 
-#include "arduino_headers.h"
+#include <Arduino.h>
 
 #include "serial_line.h"
 

@@ -1,5 +1,5 @@
 // tinyflash_board.h on the Arduino API: Serial both ways, micros() for time.
-#include "arduino_headers.h"
+#include <Arduino.h>
 
 #include "tinyflash_board.h"
 
