@@ -138,8 +138,9 @@ void PlaceDot(int left, int top) {
 }
 
 // In the order of ST's HAL (HAL_LTDC_Init, then HAL_LTDC_ConfigLayer): timings and background, the
-// controller enabled, then the layer configured and the shadow registers reloaded.
-void InitLtdc() {
+// controller enabled, then the layer configured (the dot at its first position) and the shadow registers
+// reloaded.
+void InitLtdc(int dot_left, int dot_top) {
   Reg(kRccApb2Enr) |= kLtdcClockEnable;
   ReadBack(kRccApb2Enr);
   const uint32_t h_back = kHsync + kHbp, v_back = kVsync + kVbp;
@@ -149,7 +150,7 @@ void InitLtdc() {
   Reg(kTwcr) = ((h_back + kWidth + kHfp - 1) << 16) | (v_back + kHeight + kVfp - 1);
   Reg(kBccr) = kYellow;
   Reg(kGcr) |= kLtdcEnable;
-  PlaceDot(0, 0);
+  PlaceDot(dot_left, dot_top);
   Reg(kL1Pfcr) = kPixelFormatL8;
   Reg(kL1Cacr) = 255;
   Reg(kL1Bfcr) = (4u << 8) | 5u;  // blend with constant alpha
@@ -187,13 +188,6 @@ int ClampInt(int value, int lo, int hi) { return value < lo ? lo : (value > hi ?
 
 void HandleOutput(float x_value, float y_value) {
   static bool initialized = false;
-  if (!initialized) {
-    DrawDot();
-    InitPins();
-    InitPixelClock();
-    InitLtdc();
-    initialized = true;
-  }
   // x across the width; y = +1 near the top, -1 near the bottom (screen y grows downwards).
   const int usable_width = kWidth - 2 * kDotRadius;
   const int half_height = (kHeight - 2 * kDotRadius) / 2;
@@ -201,7 +195,15 @@ void HandleOutput(float x_value, float y_value) {
                          kWidth - 1 - kDotRadius);
   const int y = ClampInt(kDotRadius + static_cast<int>(half_height * (1.0f - y_value)), kDotRadius,
                          kHeight - 1 - kDotRadius);
-  PlaceDot(x - kDotRadius, y - kDotRadius);
-  Reg(kSrcr) = kReloadAtBlanking;
+  if (!initialized) {
+    DrawDot();
+    InitPins();
+    InitPixelClock();
+    InitLtdc(x - kDotRadius, y - kDotRadius);
+    initialized = true;
+  } else {
+    PlaceDot(x - kDotRadius, y - kDotRadius);
+    Reg(kSrcr) = kReloadAtBlanking;
+  }
   SerialLine().Text("x_value: ").Float(x_value).Text(" y_value: ").Float(y_value).Send();
 }
