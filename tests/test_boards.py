@@ -82,9 +82,9 @@ def _copy_profile(tmp_path, board_id: str, edit) -> object:
         (lambda s: s.replace('"2341:805a"', '"2341-805a"'), "not VID:PID"),
         (lambda s: s.replace('board = "nano33ble"', 'bord = "nano33ble"'), "did you mean 'board'"),
         (lambda s: s + "\n[[oops", "not valid TOML"),
-        (lambda s: s.replace('features = ["dsp"]', 'features = ["dps"]'), "unknown target feature 'dps'"),
-        (lambda s: s.replace('features = ["dsp"]', 'features = "dsp"'), "'target.features' must be list"),
-        (lambda s: s.replace('features = ["dsp"]', 'features = ["dsp", "dsp"]'), "listed twice"),
+        (lambda s: s.replace('features = ["dsp", "fpu"]', 'features = ["dps", "fpu"]'), "unknown target feature 'dps'"),
+        (lambda s: s.replace('features = ["dsp", "fpu"]', 'features = "dsp"'), "'target.features' must be list"),
+        (lambda s: s.replace('features = ["dsp", "fpu"]', 'features = ["dsp", "dsp"]'), "listed twice"),
     ],
 )
 def test_invalid_profiles_name_the_file(tmp_path, edit, message):
@@ -100,7 +100,8 @@ def test_target_features_are_declared_per_core():
     for board_id in ("nano33ble", "sparkfun_edge", "disco_f746ng", "virtual-m4", "virtual-m7"):
         assert "dsp" in features[board_id]
     assert features["esp32"] == {"fpu"} and features["native"] == set()
-    assert "fpu" not in features["nano33ble"]  # its platform builds with -mfloat-abi=soft
+    # nano33ble: the platform's -mfloat-abi=soft is removed by build_unflags (see test_project), so the FPU is used
+    assert {"dsp", "fpu"} <= features["nano33ble"] and "fpu_dp" not in features["disco_f746ng"]
 
 
 def test_duplicate_alias_is_rejected(tmp_path):

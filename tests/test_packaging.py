@@ -28,3 +28,14 @@ def test_fresh_venv_install(tmp_path, hello_int8):
     report = subprocess.run([exe, "inspect", str(hello_int8), "--json"], capture_output=True, text=True,
                             cwd=tmp_path, check=True)  # fmt: skip
     assert json.loads(report.stdout)["arena_method"] == "probed"
+
+
+def test_sparkfun_edge_builds_need_no_pip_install_mid_build():
+    """apollo3blue's builder pip-installs pycryptodome into PlatformIO's Python when `Crypto` is missing: tinyflash
+    declares it, so it is there (CI installs only what pyproject.toml declares)."""
+    import importlib.util
+    import tomllib
+
+    deps = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert any(d.startswith("pycryptodome") for d in deps)
+    assert importlib.util.find_spec("Crypto.Cipher.AES") is not None

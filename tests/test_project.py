@@ -127,6 +127,55 @@ def test_platformio_ini_parses_with_platformio(board, hello_float, tmp_path):
         assert config.get(f"env:{board}", "lib_deps") == list(b.tflm.lib_deps)
 
 
+@pytest.mark.parametrize("runtime", ["tflm", "aot"])
+def test_nano33ble_unflags_the_platforms_soft_float(runtime, hello_float, tmp_path):
+    """nordicnrf52 appends -mfloat-abi=soft after build_flags; only build_unflags (applied after the framework
+    script) takes it out, leaving the core's -mfloat-abi=softfp -mfpu=fpv4-sp-d16 (measured in docs/boards-lab.md)."""
+    from platformio.project.config import ProjectConfig
+
+    _, plan = _render_runtime(hello_float, "nano33ble", runtime)
+    ini = tmp_path / "platformio.ini"
+    ini.write_text(plan.files["platformio.ini"])
+    assert ProjectConfig(str(ini)).get("env:nano33ble", "build_unflags") == ["-mfloat-abi=soft"]
+
+
+def test_arduino_tflm_dependencies_are_pinned_and_kept_out_of_the_build(hello_float, tmp_path):
+    """Arduino_TensorFlowLite's depends= would install the latest ArduinoBLE, Arduino_LSM9DS1, Arduino_SpiNINA:
+    each is pinned ahead of it, and ignored by the build, which includes none of them."""
+    from platformio.project.config import ProjectConfig
+
+    _, plan = _render(hello_float, "nano33ble")
+    ini = tmp_path / "platformio.ini"
+    ini.write_text(plan.files["platformio.ini"])
+    config = ProjectConfig(str(ini))
+    deps = config.get("env:nano33ble", "lib_deps")
+    assert deps[-1].startswith("https://github.com/tensorflow/tflite-micro-arduino-examples.git#")
+    pinned = {d.split("/")[1].split("@")[0]: d.split("@")[1] for d in deps[:-1]}
+    assert pinned == {"ArduinoBLE": "2.0.1", "Arduino_LSM9DS1": "1.1.1", "Arduino_SpiNINA": "0.0.2"}
+    assert sorted(config.get("env:nano33ble", "lib_ignore")) == sorted(pinned)
+    _, aot = _render_runtime(hello_float, "nano33ble", "aot")
+    assert "lib_ignore" not in aot.files["platformio.ini"] and "lib_deps" not in aot.files["platformio.ini"]
+
+
+@pytest.mark.parametrize("board", REAL_BOARDS)
+def test_src_warning_flags(board, hello_float, tmp_path):
+    """-Wall -Wextra for the user's code everywhere; the Edge, whose core force-includes mbed.h into every file
+    (65 -Wunused-parameter warnings from it in one AOT build), leaves that one warning out."""
+    from platformio.project.config import ProjectConfig
+
+    _, plan = _render(hello_float, board)
+    ini = tmp_path / "platformio.ini"
+    ini.write_text(plan.files["platformio.ini"])
+    flags = " ".join(ProjectConfig(str(ini)).get(f"env:{board}", "build_src_flags")).split()
+    extra = ["-Wno-unused-parameter"] if board == "sparkfun_edge" else []
+    assert flags == ["-Wall", "-Wextra", *extra]
+
+
+def _render_runtime(model_path: Path, board: str, runtime: str):
+    m = load_model(model_path)
+    return m, render_project(m, get_board(board), BuildOptions(runtime=runtime), estimate_arena(m))
+
+
 @pytest.mark.parametrize("compiler", ["g++", "arm-none-eabi-g++"])
 @pytest.mark.parametrize(("model_name", "board"), [("hello_world_float", "esp32"), ("person_detect", "nano33ble")])
 def test_board_independent_sources_compile(compiler, model_name, board, tmp_path):
@@ -298,6 +347,35 @@ def test_arduino_board_sources_compile(board, cpu, hello_int8, tmp_path):
         cwd=tmp_path / "src", capture_output=True, text=True,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("model_name", ["hello_world_float", "person_detect"])
+def test_tflm_header_warnings_stay_out_of_the_users_log(model_name, tmp_path):
+    """src/ builds with -Wall -Wextra; a warning inside TFLM's headers must not show, and the user's own still must.
+    The stub header gets an inline function with an unused parameter, as TFLM's micro_memory_planner.h has."""
+    from conftest import shared_model
+
+    exe = require_tool("arm-none-eabi-g++")
+    stubs = tmp_path / "stubs"
+    shutil.copytree(STUBS, stubs)
+    (stubs / "noisy_vendor.h").write_text(
+        "#ifndef NOISY_VENDOR_H_\n#define NOISY_VENDOR_H_\ninline int NoisyVendor(int unused) { return 0; }\n#endif\n"
+    )
+    rel = "tensorflow/lite/micro/micro_interpreter.h"
+    (stubs / rel).write_text('#include "noisy_vendor.h"\n' + (stubs / rel).read_text())
+    _, plan = _render(shared_model(f"{model_name}.tflite"), "nano33ble")  # its umbrella header has a stub
+    write_project(tmp_path / "p", plan.files)
+    src = tmp_path / "p" / "src"
+    (src / "mine.cc").write_text('#include "tflm_headers.h"\nint Mine(int forgotten) { return 1; }\n')
+    sources = sorted(p.name for p in src.glob("*.cc"))
+    proc = subprocess.run(
+        [exe, "-std=gnu++17", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-Wall",
+         "-Wextra", "-fsyntax-only", "-I.", f"-I{stubs}", *sources],
+        cwd=src, capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    warnings = [line for line in proc.stderr.splitlines() if "warning:" in line]
+    assert len(warnings) == 1 and "mine.cc" in warnings[0] and "forgotten" in warnings[0], proc.stderr
 
 
 @pytest.mark.parametrize(

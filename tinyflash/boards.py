@@ -41,6 +41,8 @@ class PlatformIO:
     framework: str
     upload_protocol: str = ""
     build_flags: tuple[str, ...] = ()
+    #: Appended to build_src_flags (-Wall -Wextra): only what a core forces on every source file needs this.
+    src_flags: tuple[str, ...] = ()
     options: tuple[tuple[str, str], ...] = ()  # extra `key = value` lines, in order
 
 
@@ -50,6 +52,8 @@ class Tflm:
 
     how: str = ""
     lib_deps: tuple[str, ...] = ()
+    #: Libraries kept out of the build (PlatformIO compiles every lib_deps entry, pinned dependencies included).
+    lib_ignore: tuple[str, ...] = ()
     idf_components: tuple[str, ...] = ()
     #: The library's umbrella header, included before any TFLM header (Arduino libraries).
     header: str = ""
@@ -135,6 +139,7 @@ _PIO_SCHEMA: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "framework": (str, False),
     "upload_protocol": (str, False),
     "build_flags": (list, False),
+    "src_flags": (list, False),
     "options": (dict, False),
 }
 _UPLOAD_SCHEMA = {"use_1200bps_touch": (bool, False), "wait_for_upload_port": (bool, False)}
@@ -144,6 +149,7 @@ _TARGET_SCHEMA = {"features": (list, True)}
 _TFLM_SCHEMA = {
     "how": (str, True),
     "lib_deps": (list, False),
+    "lib_ignore": (list, False),
     "idf_components": (list, False),
     "header": (str, False),
     "undef_macros": (list, False),
@@ -228,6 +234,7 @@ def parse_board(path: Path) -> Board:
             framework=pio.get("framework", ""),
             upload_protocol=pio.get("upload_protocol", ""),
             build_flags=tuple(str(f) for f in pio.get("build_flags", [])),
+            src_flags=tuple(str(f) for f in pio.get("src_flags", [])),
             options=tuple((str(k), str(v)) for k, v in pio.get("options", {}).items()),
         ),
         source=path,
@@ -261,6 +268,7 @@ def _tflm(table: dict[str, Any]) -> Tflm:
     return Tflm(
         how=table.get("how", ""),
         lib_deps=tuple(str(d) for d in table.get("lib_deps", [])),
+        lib_ignore=tuple(str(d) for d in table.get("lib_ignore", [])),
         idf_components=tuple(str(d) for d in table.get("idf_components", [])),
         header=table.get("header", ""),
         undef_macros=tuple(str(m) for m in table.get("undef_macros", [])),

@@ -54,6 +54,9 @@ def inspect(
     model: ModelArg,
     board: BoardOpt = None,
     runtime: Annotated[str, typer.Option("--runtime", help="Runtime the fit assumes: tflm, aot or auto.")] = "auto",
+    app_name: Annotated[
+        str, typer.Option("--app", help="App the fit assumes: sine, inference, validate or auto (as build).")
+    ] = "auto",
     as_json: JsonOpt = False,
 ) -> None:
     """Report a model's ops, tensors, quantization and arena; with --board, whether it fits."""
@@ -64,7 +67,7 @@ def inspect(
 
     b = get_board(board) if board else None
     with status(enabled=not as_json) as show:
-        report = inspect_model(load_model(model), b, runtime=runtime, progress=show)
+        report = inspect_model(load_model(model), b, runtime=runtime, app=app_name, progress=show)
     if as_json:
         typer.echo(json.dumps(report_json(report), indent=2))
     else:

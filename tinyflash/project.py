@@ -156,6 +156,7 @@ def render_project(model: ModelInfo, board: Board, options: BuildOptions, arena:
         add("src/model_data.h", "runtime/model_data.h.j2")
         add("src/model_data.cc", "runtime/model_data.cc.j2")
         add("src/model_runtime_tflm.cc", "runtime/model_runtime_tflm.cc.j2")
+        add("src/tflm_headers.h", "runtime/tflm_headers.h.j2")
         if tree is not None:
             out[LIBRARY_MANIFEST] = library_manifest(tree)
     else:
@@ -280,8 +281,10 @@ def _context(
         "tflm_umbrella": _tflm_umbrella(board, tree),
         "tflm_undef": board.tflm.undef_macros if _tflm_umbrella(board, tree) else (),
         "tflm_flags": (TFLM_FLAGS + (tree.build_flags if tree else ())) if runtime == "tflm" else (),
+        "src_flags": ("-Wall", "-Wextra", *board.platformio.src_flags),
         "lib_deps": _lib_deps(board, runtime, tree),
         "build_cache_dir": BUILD_CACHE_DIR if runtime == "tflm" and board.platformio.framework != "espidf" else "",
+        "lib_ignore": board.tflm.lib_ignore if runtime == "tflm" and tree is None else (),
         "samples": sample_inputs(model) if app == "inference" else [],
         "seed": SAMPLE_SEED,
         "esp_task_stack": 8 * 1024,

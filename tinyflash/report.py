@@ -13,6 +13,7 @@ from .arena import ArenaEstimate, estimate_arena
 from .boards import Board
 from .fit import Fit, check_fit, check_fit_aot
 from .model import ModelInfo, Tensor
+from .project import choose_app
 from .runtimes import AotSupport, aot_support, choose_runtime
 from .tflm_ops import needs_vendor_kernel, unsupported_ops
 
@@ -43,19 +44,21 @@ def inspect_model(
     board: Board | None = None,
     *,
     runtime: str = "auto",
+    app: str = "auto",
     use_runtime: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> InspectReport:
-    """The report; with a board, the fit assumes ``runtime`` (auto: what `build --runtime auto` would use)."""
+    """The report; with a board, the fit assumes ``runtime`` and ``app`` (auto: what `build` would use)."""
     aot = aot_support(model, board)
     chosen = choose_runtime(runtime, aot)  # the same rule `build` applies
     arena = estimate_arena(model, use_runtime=use_runtime, progress=progress)
     fit = None
     if board is not None:
+        chosen_app = choose_app(model, app)  # the same rule `build` applies
         fit = (
-            check_fit_aot(model, aot.arena_bytes, board, aot.flash_bytes or None)
+            check_fit_aot(model, aot.arena_bytes, board, chosen_app, aot.flash_bytes or None)
             if chosen == "aot"
-            else check_fit(model, arena.bytes, board)
+            else check_fit(model, arena.bytes, board, chosen_app)
         )
     return InspectReport(
         model=model,

@@ -2,10 +2,13 @@
 // (yellow background, as in the book) and prints it over serial.
 //
 // STM32duino ships no LCD driver and disables the LTDC HAL, so this file drives the
-// LTDC directly: an 8-bit palettized layer (L8) whose framebuffer fits in internal
-// SRAM (130,560 bytes), so the board's SDRAM needs no setup. Addresses and bit
-// positions are from the STM32F74xxx reference manual (RM0385); the panel timings
-// are the RK043FN48H's.
+// LTDC directly. The screen is the LTDC's background colour (yellow); the dot is
+// layer 1, a 21x21 window of 8-bit palettized pixels (L8) drawn once, which is moved
+// to each new position (the layer window registers, reloaded during vertical
+// blanking, so the dot never tears). That takes 441 bytes of RAM instead of a
+// 130,560-byte full-screen framebuffer, and no pixel is redrawn per prediction.
+// Addresses and bit positions are from the STM32F74xxx reference manual (RM0385);
+// the panel timings are the RK043FN48H's.
 #include "output_handler.h"
 
 #include <Arduino.h>
@@ -18,6 +21,7 @@ namespace {
 constexpr int kWidth = 480;
 constexpr int kHeight = 272;
 constexpr int kDotRadius = 10;
+constexpr int kDotSize = 2 * kDotRadius + 1;
 constexpr float kXrange = 2.0f * 3.14159265358979f;
 
 // Palette indices and their colours (RGB888).
@@ -30,7 +34,10 @@ constexpr uint32_t kRed = 0xDB4437;
 constexpr uint32_t kHsync = 41, kHbp = 13, kHfp = 32;
 constexpr uint32_t kVsync = 10, kVbp = 2, kVfp = 2;
 
-alignas(64) uint8_t g_framebuffer[kWidth * kHeight];
+// The dot layer's pixels. The LTDC reads them over the bus matrix, which reaches DTCM and SRAM1 alike;
+// aligned to 512 bytes, the 441 bytes lie in one RAM, never across the DTCM/SRAM1 boundary at 0x20010000,
+// and within one 1 KB AHB burst boundary.
+alignas(512) uint8_t g_dot[kDotSize * kDotSize];
 
 inline volatile uint32_t& Reg(uint32_t address) { return *reinterpret_cast<volatile uint32_t*>(address); }
 
@@ -49,6 +56,8 @@ constexpr uint32_t kGpioClocks = (1u << 4) | (1u << 6) | (1u << 8) | (1u << 9) |
 constexpr uint32_t kLtdc = 0x40016800;
 constexpr uint32_t kSscr = kLtdc + 0x08, kBpcr = kLtdc + 0x0C, kAwcr = kLtdc + 0x10, kTwcr = kLtdc + 0x14;
 constexpr uint32_t kGcr = kLtdc + 0x18, kSrcr = kLtdc + 0x24, kBccr = kLtdc + 0x2C;
+constexpr uint32_t kLtdcEnable = 1u << 0;
+constexpr uint32_t kReloadNow = 1u << 0, kReloadAtBlanking = 1u << 1;  // SRCR: IMR, VBR
 constexpr uint32_t kL1Cr = kLtdc + 0x84, kL1Whpcr = kLtdc + 0x88, kL1Wvpcr = kLtdc + 0x8C;
 constexpr uint32_t kL1Pfcr = kLtdc + 0x94, kL1Cacr = kLtdc + 0x98, kL1Bfcr = kLtdc + 0xA0;
 constexpr uint32_t kL1Cfbar = kLtdc + 0xAC, kL1Cfblr = kLtdc + 0xB0, kL1Cfblnr = kLtdc + 0xB4;
@@ -120,7 +129,18 @@ void InitPixelClock() {
   }
 }
 
-void InitLtdc() {
+// Moves the dot layer so that its top-left pixel is (left, top) on the screen. The window registers are
+// shadowed: the new position takes effect at the reload.
+void PlaceDot(int left, int top) {
+  const uint32_t h_start = kHsync + kHbp + left, v_start = kVsync + kVbp + top;
+  Reg(kL1Whpcr) = ((h_start + kDotSize - 1) << 16) | h_start;
+  Reg(kL1Wvpcr) = ((v_start + kDotSize - 1) << 16) | v_start;
+}
+
+// In the order of ST's HAL (HAL_LTDC_Init, then HAL_LTDC_ConfigLayer): timings and background, the
+// controller enabled, then the layer configured (the dot at its first position) and the shadow registers
+// reloaded.
+void InitLtdc(int dot_left, int dot_top) {
   Reg(kRccApb2Enr) |= kLtdcClockEnable;
   ReadBack(kRccApb2Enr);
   const uint32_t h_back = kHsync + kHbp, v_back = kVsync + kVbp;
@@ -129,43 +149,37 @@ void InitLtdc() {
   Reg(kAwcr) = ((h_back + kWidth - 1) << 16) | (v_back + kHeight - 1);
   Reg(kTwcr) = ((h_back + kWidth + kHfp - 1) << 16) | (v_back + kHeight + kVfp - 1);
   Reg(kBccr) = kYellow;
-  Reg(kL1Whpcr) = ((h_back + kWidth - 1) << 16) | h_back;
-  Reg(kL1Wvpcr) = ((v_back + kHeight - 1) << 16) | v_back;
+  Reg(kGcr) |= kLtdcEnable;
+  PlaceDot(dot_left, dot_top);
   Reg(kL1Pfcr) = kPixelFormatL8;
   Reg(kL1Cacr) = 255;
   Reg(kL1Bfcr) = (4u << 8) | 5u;  // blend with constant alpha
-  Reg(kL1Cfbar) = reinterpret_cast<uint32_t>(g_framebuffer);
-  Reg(kL1Cfblr) = (static_cast<uint32_t>(kWidth) << 16) | (kWidth + 3);
-  Reg(kL1Cfblnr) = kHeight;
+  Reg(kL1Cfbar) = reinterpret_cast<uint32_t>(g_dot);
+  Reg(kL1Cfblr) = (static_cast<uint32_t>(kDotSize) << 16) | (kDotSize + 3);  // pitch; line length + 3
+  Reg(kL1Cfblnr) = kDotSize;
   Reg(kL1Clutwr) = (static_cast<uint32_t>(kBackground) << 24) | kYellow;
   Reg(kL1Clutwr) = (static_cast<uint32_t>(kForeground) << 24) | kRed;
   Reg(kL1Cr) = (1u << 4) | 1u;  // CLUT on, layer on
-  Reg(kSrcr) = 1;               // load the shadow registers now
-  Reg(kGcr) |= 1;               // LTDC on
+  Reg(kSrcr) = kReloadNow;
 }
 
-// Makes the CPU's writes to rows [top, bottom) visible to the LTDC.
-void Flush(int top, int bottom) {
-  if (!(Reg(kScbCcr) & kDataCacheEnabled)) {
-    return;
-  }
-  const uint32_t begin = reinterpret_cast<uint32_t>(g_framebuffer + top * kWidth) & ~(kCacheLine - 1);
-  const uint32_t end = reinterpret_cast<uint32_t>(g_framebuffer + bottom * kWidth);
-  for (uint32_t line = begin; line < end; line += kCacheLine) {
-    Reg(kScbDccmvac) = line;
-  }
-  __asm volatile("dsb" ::: "memory");
-}
-
-void FillCircle(int cx, int cy, uint8_t colour) {
+// Draws the dot into its layer and makes the writes visible to the LTDC, which reads RAM behind the
+// data cache (SRAM1 is cached; DTCM is not, and cleaning its addresses does nothing).
+void DrawDot() {
   for (int dy = -kDotRadius; dy <= kDotRadius; ++dy) {
     for (int dx = -kDotRadius; dx <= kDotRadius; ++dx) {
-      if (dx * dx + dy * dy <= kDotRadius * kDotRadius) {
-        g_framebuffer[(cy + dy) * kWidth + cx + dx] = colour;
-      }
+      const bool inside = dx * dx + dy * dy <= kDotRadius * kDotRadius;
+      g_dot[(dy + kDotRadius) * kDotSize + dx + kDotRadius] = inside ? kForeground : kBackground;
     }
   }
-  Flush(cy - kDotRadius, cy + kDotRadius + 1);
+  if (Reg(kScbCcr) & kDataCacheEnabled) {
+    const uint32_t begin = reinterpret_cast<uint32_t>(g_dot) & ~(kCacheLine - 1);
+    const uint32_t end = reinterpret_cast<uint32_t>(g_dot + sizeof(g_dot));
+    for (uint32_t line = begin; line < end; line += kCacheLine) {
+      Reg(kScbDccmvac) = line;
+    }
+    __asm volatile("dsb" ::: "memory");
+  }
 }
 
 int ClampInt(int value, int lo, int hi) { return value < lo ? lo : (value > hi ? hi : value); }
@@ -174,16 +188,6 @@ int ClampInt(int value, int lo, int hi) { return value < lo ? lo : (value > hi ?
 
 void HandleOutput(float x_value, float y_value) {
   static bool initialized = false;
-  static int last_x = -1;
-  static int last_y = -1;
-  if (!initialized) {
-    memset(g_framebuffer, kBackground, sizeof(g_framebuffer));
-    Flush(0, kHeight);
-    InitPins();
-    InitPixelClock();
-    InitLtdc();
-    initialized = true;
-  }
   // x across the width; y = +1 near the top, -1 near the bottom (screen y grows downwards).
   const int usable_width = kWidth - 2 * kDotRadius;
   const int half_height = (kHeight - 2 * kDotRadius) / 2;
@@ -191,11 +195,15 @@ void HandleOutput(float x_value, float y_value) {
                          kWidth - 1 - kDotRadius);
   const int y = ClampInt(kDotRadius + static_cast<int>(half_height * (1.0f - y_value)), kDotRadius,
                          kHeight - 1 - kDotRadius);
-  if (last_x >= 0) {
-    FillCircle(last_x, last_y, kBackground);
+  if (!initialized) {
+    DrawDot();
+    InitPins();
+    InitPixelClock();
+    InitLtdc(x - kDotRadius, y - kDotRadius);
+    initialized = true;
+  } else {
+    PlaceDot(x - kDotRadius, y - kDotRadius);
+    Reg(kSrcr) = kReloadAtBlanking;
   }
-  FillCircle(x, y, kForeground);
-  last_x = x;
-  last_y = y;
   SerialLine().Text("x_value: ").Float(x_value).Text(" y_value: ").Float(y_value).Send();
 }

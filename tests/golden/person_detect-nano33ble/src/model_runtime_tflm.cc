@@ -1,14 +1,10 @@
 // model_runtime.h on TensorFlow Lite for Microcontrollers.
-// The library's umbrella header comes first: it sets up its Arduino glue.
-#include <TensorFlowLite.h>
-
-#include "model_runtime.h"
+// TFLM first: an Arduino library's umbrella header must precede everything else (see tflm_headers.h).
+#include "tflm_headers.h"
 
 #include "model_data.h"
+#include "model_runtime.h"
 #include "serial_line.h"
-#include "tensorflow/lite/micro/micro_interpreter.h"
-#include "tensorflow/lite/micro/micro_mutable_op_resolver.h"
-#include "tensorflow/lite/schema/schema_generated.h"
 
 namespace model {
 namespace {
