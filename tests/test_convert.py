@@ -68,7 +68,7 @@ def sine_keras(tf, work) -> Path:
     """The book's 16-16-1 sine regressor, trained briefly: the check compares int8 with float, not with sin."""
     rng = np.random.default_rng(1)
     x = rng.uniform(0, TWO_PI, (1000, 1)).astype(np.float32)
-    model = tf.keras.Sequential([tf.keras.Input((1,)), tf.keras.layers.Dense(16, activation="relu"),
+    model = tf.keras.Sequential([tf.keras.Input((1,), name="x"), tf.keras.layers.Dense(16, activation="relu"),
                                  tf.keras.layers.Dense(16, activation="relu"), tf.keras.layers.Dense(1)])  # fmt: skip
     model.compile(optimizer=tf.keras.optimizers.Adam(0.01), loss="mse")
     model.fit(x, np.sin(x), epochs=15, batch_size=32, verbose=0)
@@ -186,11 +186,11 @@ def test_bad_calibration_range_warns_and_strict_fails(sine_keras, work):
     result = convert(sine_keras, work / "narrow.tflite", options)
     (x,) = result.check.inputs
     assert x.range is not None and x.range[1] < 1.01 and x.saturation > 0.8
-    assert not result.check.ok and result.check.warnings[0].startswith("input input_layer: ")
+    assert not result.check.ok and result.check.warnings[0].startswith("input x: ")
     proc = tinyflash("convert", str(sine_keras), "-o", "narrow.tflite", "--calibration-range=-1:1", "--check",
                      "sine_check.npz", "--strict", cwd=work)  # fmt: skip
     assert proc.returncode == 1
-    assert "warning: input input_layer: " in proc.stdout and "outside the int8 input range" in proc.stdout
+    assert "warning: input x: " in proc.stdout and "outside the int8 input range" in proc.stdout
     assert proc.stderr.startswith("error: the check found") and "Traceback" not in proc.stderr
     # The wide range passes the same held-out check.
     wide = convert(
@@ -267,7 +267,7 @@ def test_bad_calibration_data_says_what_is_expected(two_input_savedmodel, sine_k
         convert(two_input_savedmodel, work / "x.tflite", ConvertOptions(calibration=work / "wrong_keys.npz"))
     assert "named context, features" in info.value.hint
     np.savez(work / "wrong_shape.npz", np.zeros((4, 2), np.float32))
-    with pytest.raises(TinyflashError, match=r"shape \(4, 2\); input input_layer needs \(N, 1\)"):
+    with pytest.raises(TinyflashError, match=r"shape \(4, 2\); input x needs \(N, 1\)"):
         convert(sine_keras, work / "x.tflite", ConvertOptions(calibration=work / "wrong_shape.npz"))
     (work / "garbage.keras").write_bytes(b"not a zip")
     with pytest.raises(ModelError, match=r"Keras cannot load .*garbage\.keras"):
