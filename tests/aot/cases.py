@@ -206,6 +206,19 @@ CASES["quantize_f32_i8"] = lambda g: _unary(g, "QUANTIZE", (3, 9), F32, ("int8",
 CASES["requantize_i8_i8"] = lambda g: _unary(g, "QUANTIZE", (3, 9), ("int8", 0.05, 3), ("int8", 0.02, -7))
 CASES["dequantize_i8_f32"] = lambda g: _unary(g, "DEQUANTIZE", (2, 2, 8), ("int8", 0.037, -5), F32)
 
+for _op in ("ABS", "NEG", "SQRT", "RSQRT", "EXP", "LOG", "HARD_SWISH"):
+    CASES[f"{_op.lower()}_f32"] = lambda g, op=_op: _unary(g, op, (3, 11), F32, F32)
+CASES["leaky_relu_f32"] = lambda g: _unary(g, "LEAKY_RELU", (4, 9), F32, F32, options("LeakyReluOptions", alpha=0.2))
+CASES["leaky_relu_f32_negative_alpha"] = lambda g: _unary(
+    g, "LEAKY_RELU", (2, 3, 5), F32, F32, options("LeakyReluOptions", alpha=-1.5)
+)
+CASES["abs_i8_rescale"] = lambda g: _unary(g, "ABS", (4, 16), ("int8", 0.05, -7), ("int8", 0.03, -100))
+CASES["abs_i8_same_scale"] = lambda g: _unary(g, "ABS", (64,), ("int8", 0.05, 20), ("int8", 0.05, -128))
+CASES["leaky_relu_i8"] = lambda g: _unary(
+    g, "LEAKY_RELU", (4, 16), ("int8", 0.05, 3), ("int8", 0.04, -20), options("LeakyReluOptions", alpha=0.1)
+)
+CASES["hard_swish_i8"] = lambda g: _unary(g, "HARD_SWISH", (4, 16), ("int8", 0.05, -10), ("int8", 0.03, -90))
+
 
 def binary_model(g: GraphBuilder, opcode: str, a_shape, b_shape, out_shape, qa, qb, qo, act=NONE):
     a = g.input(a_shape, *qa)

@@ -52,6 +52,11 @@ def f32(x: float) -> float:
     return float(np.float32(x))
 
 
+def f32_div(a: float, b: float) -> float:
+    """``a / b`` as C++ divides two floats (the ratio of scales most Prepare functions widen to double)."""
+    return float(np.float32(a) / np.float32(b))
+
+
 def quantize_f32(value: float, scale: float, zero_point: int) -> int:
     """``zero_point + round(value / scale)`` with the division in float32, as the activation-range helper does."""
     return zero_point + int(round_half_away(float(np.float32(value) / np.float32(scale))))

@@ -277,6 +277,6 @@ def dequantize(ctx: Context, s: UnarySpec) -> list[str]:
     name = base.op_name(s.step)
     scale, zp = quant.f32(s.input.quant.scale), s.input.quant.zero_point
     table = ctx.array("float", f"{name}Table", [float(np.float32(scale * (q - zp))) for q in range(-128, 128)], 8)
-    ctx.use("reference/dequantize_int8.h")
+    ctx.use("reference/lookup_int8.h")
     ctx.params("DequantizeInt8Params", name, {"count": s.output.elements, "table": table})
     return [f"DequantizeInt8({name}, {_tensors(ctx, s.op)});"]
