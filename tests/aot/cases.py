@@ -224,7 +224,7 @@ def binary_model(g: GraphBuilder, opcode: str, a_shape, b_shape, out_shape, qa, 
     a = g.input(a_shape, *qa)
     b = g.input(b_shape, *qb)
     y = g.tensor(out_shape, *qo)
-    kind = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions"}.get(opcode)
+    kind = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions", "DIV": "DivOptions"}.get(opcode)
     g.op(opcode, [a, b], [y], options(kind, fused_activation_function=act) if kind else None)
     return g.model([y])
 
@@ -253,6 +253,9 @@ CASES["sub_i8_relu6"] = lambda g: binary_model(
 CASES["sub_i8_broadcast"] = lambda g: binary_model(
     g, "SUB", (1, 4, 3), (2, 1, 3), (2, 4, 3), ("int8", 0.07, -5), ("int8", 0.03, 8), ("int8", 0.09, 1)
 )
+CASES["div_f32_broadcast_relu6"] = lambda g: binary_model(g, "DIV", (2, 3, 4), (3, 1), (2, 3, 4), F32, F32, F32, RELU6)
+CASES["div_f32"] = lambda g: binary_model(g, "DIV", (4, 5), (4, 5), (4, 5), F32, F32, F32)
+CASES["div_i32_broadcast"] = lambda g: binary_model(g, "DIV", (3, 4), (4,), (3, 4), I32, I32, I32)
 CASES["add_i32_broadcast_relu_ignored"] = lambda g: binary_model(g, "ADD", (2, 3), (3,), (2, 3), I32, I32, I32, RELU)
 CASES["sub_i32_relu6"] = lambda g: binary_model(g, "SUB", (4, 5), (4, 5), (4, 5), I32, I32, I32, RELU6)
 CASES["mul_i32_broadcast"] = lambda g: binary_model(g, "MUL", (3, 1, 4), (2, 4), (3, 2, 4), I32, I32, I32)
@@ -277,6 +280,41 @@ CASES["squared_difference_i8"] = lambda g: binary_model(
 CASES["squared_difference_i8_broadcast"] = lambda g: binary_model(
     g, "SQUARED_DIFFERENCE", (2, 1, 4), (3, 4), (2, 3, 4), ("int8", 0.02, 0), ("int8", 0.03, 5), ("int8", 0.05, -100)
 )
+
+
+def _prelu(g: GraphBuilder, shape, alpha_shape, q, alpha_q, out_q, constant_alpha: bool):
+    """PRELU as Keras exports it (a constant alpha per channel) or with alpha given at run time."""
+    x = g.input(shape, *q)
+    if constant_alpha:
+        dtype, scale = alpha_q[0], alpha_q[1]
+        alpha = g.weights(alpha_shape, dtype, scale)
+    else:
+        alpha = g.input(alpha_shape, *alpha_q)
+    y = g.tensor(shape, *out_q)
+    g.op("PRELU", [x, alpha], [y])
+    return g.model([y])
+
+
+CASES["prelu_f32_channel_alpha"] = lambda g: _prelu(g, (1, 4, 4, 3), (1, 1, 3), F32, F32, F32, True)
+CASES["prelu_f32_same_shape"] = lambda g: _prelu(g, (3, 5), (3, 5), F32, F32, F32, False)
+CASES["prelu_i8_channel_alpha"] = lambda g: _prelu(
+    g, (1, 3, 4, 5), (1, 1, 5), ("int8", 0.05, 4), ("int8", 0.004, 0), ("int8", 0.03, -9), True
+)
+CASES["prelu_i8_broadcast_runtime_alpha"] = lambda g: _prelu(
+    g, (2, 3, 4), (3, 1), ("int8", 0.07, -20), ("int8", 0.01, 10), ("int8", 0.06, 30), False
+)
+
+
+def _divide_by_constant(g: GraphBuilder):
+    """int8 DIV by a per-channel constant whose zero point -128 keeps every divisor (weights -127..127) nonzero."""
+    x = g.input((2, 3, 6), "int8", 0.05, 3)
+    d = g.tensor((6,), "int8", 0.02, -128, data=g.rng.integers(-127, 128, 6).astype(np.int8))
+    y = g.tensor((2, 3, 6), "int8", 0.04, -5)
+    g.op("DIV", [x, d], [y], options("DivOptions", fused_activation_function=RELU))
+    return g.model([y])
+
+
+CASES["div_i8_constant_divisor"] = _divide_by_constant
 
 
 def _mean(g: GraphBuilder, dtype: str, shape, axes, keep: bool, in_q=None, out_q=None):

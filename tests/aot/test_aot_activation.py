@@ -1,6 +1,7 @@
-"""ABS, NEG, SQRT, RSQRT, EXP, LOG, LEAKY_RELU, HARD_SWISH beyond the single-op cases of test_aot_ops.py (which run
-them on the host and on virtual-m4): every int8 input against TFLM for random quantizations, the refused cases by
-name, and the folding of constant float inputs."""
+"""ABS, NEG, SQRT, RSQRT, EXP, LOG, LEAKY_RELU, HARD_SWISH, PRELU and DIV beyond the single-op cases of
+test_aot_ops.py (which run them on the host and on virtual-m4, and PRELU and DIV over every int8 input pair): every
+int8 input of the one-input ops against TFLM for random quantizations, the refused cases by name, the folding of
+constant float inputs."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from aot_support import build_host_program, oracle
-from cases import F32
+from cases import F32, binary_model
 from modelbuilder import GraphBuilder, options
 from test_aot_ops import assert_same
 
@@ -29,6 +30,10 @@ def _unary(opcode: str, in_q, out_q, shape=(256,), **opts: float) -> Callable[[G
         return g.model([y])
 
     return build
+
+
+def _binary(opcode: str, shape, shape2, q, q_out=None) -> Callable[[GraphBuilder], ModelInfo]:
+    return lambda g: binary_model(g, opcode, shape, shape2, shape, q, q, q_out or q)
 
 
 def _quantizations(rng: np.random.Generator, n: int) -> list[tuple[tuple, tuple]]:
@@ -80,6 +85,29 @@ def test_constant_float_inputs_fold_and_match_tflm(tmp_path: Path) -> None:
     assert_same(build_host_program([model], tmp_path).run(0, inputs), oracle(model, inputs))
 
 
+@pytest.mark.integration
+def test_constant_divisions_fold_and_match_tflm(tmp_path: Path) -> None:
+    """int32 DIV truncates toward zero (negative operands, the largest value) and float32 DIV with RELU folds; the
+    sums with the inputs, which run, match TFLM."""
+    require_tool("g++")
+    g = GraphBuilder(np.random.default_rng(4))
+    q = g.tensor((4,), "int32")
+    g.op("DIV", [g.const([-7, 7, -8, 2**31 - 1]), g.const([2, -2, 3, 5])], [q], options("DivOptions"))
+    f = g.tensor((4,))
+    numerator, denominator = g.const([1.0, -3.0, 2.5, 7.0], "float32"), g.const([3.0, 2.0, -0.5, 0.1], "float32")
+    g.op("DIV", [numerator, denominator], [f], options("DivOptions", fused_activation_function=1))
+    xi, xf = g.input((4,), "int32"), g.input((4,))
+    yi, yf = g.tensor((4,), "int32"), g.tensor((4,))
+    g.op("ADD", [xi, q], [yi], options("AddOptions"))
+    g.op("ADD", [xf, f], [yf], options("AddOptions"))
+    model = g.model([yi, yf])
+    assert [op for _, op in generate(model).folded] == ["DIV", "DIV"]
+    inputs = [[np.zeros(4, np.int32), np.zeros(4, np.float32)]]
+    reference = oracle(model, inputs)
+    np.testing.assert_array_equal(reference[0][0], [-3, -3, -2, 429496729])
+    assert_same(build_host_program([model], tmp_path).run(0, inputs), reference)
+
+
 @pytest.mark.parametrize(
     ("build", "message"),
     [
@@ -88,6 +116,17 @@ def test_constant_float_inputs_fold_and_match_tflm(tmp_path: Path) -> None:
         (_unary("ABS", ("int16", 0.1, 0), ("int16", 0.1, 0)), "has type int16 (supported: float32, int8)"),
         (_unary("HARD_SWISH", ("int8", 0.5, 0), ("int8", 0.001, 0)), "int8 output scale must exceed input scale"),
         (_unary("LEAKY_RELU", F32, ("int8", 0.1, 0), alpha=0.2), "has type int8 (supported: float32)"),
+        (_binary("PRELU", (2, 3), (3,), ("int16", 0.1, 0)), "has type int16 (supported: float32, int8)"),
+        (
+            _binary("PRELU", (1, 2, 1, 2, 3), (2, 1, 3), F32),
+            "broadcasting over more than 4 dimensions is not supported",
+        ),
+        (_binary("PRELU", (2, 3), (2,), F32), "shapes (2, 3) and (2,) do not broadcast"),
+        (_binary("DIV", (2, 3), (3,), ("int16", 0.1, 0)), "has type int16 (supported: float32, int8, int32)"),
+        (
+            _binary("DIV", (4,), (4,), ("int8", 0.5, 0), ("int8", 1e-8, 0)),
+            "exceeds 2^23 (TFLM's DIV cannot rescale it)",
+        ),
     ],
 )
 def test_refused_cases_are_named(build: Callable[[GraphBuilder], ModelInfo], message: str) -> None:

@@ -87,8 +87,8 @@ def activation_range_float(activation: int) -> tuple[float, float]:
 
 
 def activation_range_int32(opcode: str, activation: int) -> tuple[int, int]:
-    """Bounds of int32 ADD, SUB and MUL in TFLM: ADD ignores the fused activation (it clamps to the int32 range);
-    SUB and MUL clamp as CalculateActivationRange does."""
+    """Bounds of int32 ADD, SUB, MUL and DIV in TFLM: ADD ignores the fused activation (it clamps to the int32
+    range); SUB, MUL and DIV clamp as CalculateActivationRange does."""
     if opcode == "ADD" or activation not in (ACT_RELU, ACT_RELU6, ACT_RELU_N1_TO_1):
         return -(2**31), 2**31 - 1
     return {ACT_RELU: (0, 2**31 - 1), ACT_RELU6: (0, 6), ACT_RELU_N1_TO_1: (-1, 1)}[activation]
