@@ -317,14 +317,14 @@ def _divide_by_constant(g: GraphBuilder):
 CASES["div_i8_constant_divisor"] = _divide_by_constant
 
 
-def _mean(g: GraphBuilder, dtype: str, shape, axes, keep: bool, in_q=None, out_q=None):
+def _mean(g: GraphBuilder, dtype: str, shape, axes, keep: bool, in_q=None, out_q=None, opcode="MEAN"):
     x = g.input(shape, *(in_q or F32))
     axis = g.const(axes)
     rank = len(shape)
     resolved = {a % rank for a in axes}
     out_shape = tuple(1 if i in resolved else d for i, d in enumerate(shape) if keep or i not in resolved)
     y = g.tensor(out_shape, *(out_q or F32))
-    g.op("MEAN", [x, axis], [y], options("ReducerOptions", keep_dims=keep))
+    g.op(opcode, [x, axis], [y], options("ReducerOptions", keep_dims=keep))
     return g.model([y])
 
 
@@ -332,6 +332,29 @@ CASES["mean_f32_hw_keep"] = lambda g: _mean(g, "float32", (1, 5, 6, 3), [1, 2], 
 CASES["mean_f32_last"] = lambda g: _mean(g, "float32", (3, 4, 7), [-1], False)
 CASES["mean_i8_hw"] = lambda g: _mean(g, "int8", (1, 4, 5, 6), [1, 2], True, ("int8", 0.05, -3), ("int8", 0.02, 4))
 CASES["mean_i8_axes02"] = lambda g: _mean(g, "int8", (3, 4, 5), [0, 2], False, ("int8", 0.05, 7), ("int8", 0.05, 7))
+CASES["sum_f32_axes02_keep"] = lambda g: _mean(g, "float32", (3, 4, 5), [0, -1], True, opcode="SUM")
+CASES["sum_i8_hw"] = lambda g: _mean(
+    g, "int8", (1, 4, 5, 6), [1, 2], False, ("int8", 0.05, -3), ("int8", 0.4, 4), opcode="SUM"
+)
+CASES["sum_i8_last_keep"] = lambda g: _mean(
+    g, "int8", (6, 7), [1], True, ("int8", 0.02, 10), ("int8", 0.03, -6), opcode="SUM"
+)
+CASES["reduce_max_f32_axis1"] = lambda g: _mean(g, "float32", (2, 6, 3), [1], False, opcode="REDUCE_MAX")
+CASES["reduce_max_i8_axes01_keep"] = lambda g: _mean(
+    g, "int8", (3, 4, 2, 5), [0, 1], True, ("int8", 0.05, 7), ("int8", 0.05, 7), opcode="REDUCE_MAX"
+)
+
+
+def _arg_max(g: GraphBuilder, shape, axis: int, q):
+    x = g.input(shape, *q)
+    out_shape = tuple(d for i, d in enumerate(shape) if i != axis % len(shape))
+    y = g.tensor(out_shape, "int32")
+    g.op("ARG_MAX", [x, g.const([axis])], [y], options("ArgMaxOptions", output_type=2))
+    return g.model([y])
+
+
+CASES["arg_max_f32_last"] = lambda g: _arg_max(g, (4, 3, 7), -1, F32)
+CASES["arg_max_i8_axis1"] = lambda g: _arg_max(g, (2, 9, 4), 1, ("int8", 0.1, 3))
 
 
 def _pad(g: GraphBuilder, shape, pads, q):

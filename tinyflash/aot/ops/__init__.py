@@ -1,6 +1,6 @@
 """Op analyzers, implementations and generation-time folders; importing the package registers them all."""
 
-from . import activation, constant, conv, conv_dsp, elementwise, fully_connected, gather, movement, pool, shape
+from . import activation, constant, conv, conv_dsp, elementwise, fully_connected, gather, movement, pool, reduce, shape
 
 __all__ = [
     "activation",
@@ -12,5 +12,6 @@ __all__ = [
     "gather",
     "movement",
     "pool",
+    "reduce",
     "shape",
 ]

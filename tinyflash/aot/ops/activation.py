@@ -44,11 +44,7 @@ class ActivationSpec(OpSpec):
 
 @analyzer(*TYPES)
 def analyze(ctx: Context, step: int, op: Operator) -> ActivationSpec:
-    ins, out = base.io(ctx, step, op, 1)
-    inp = ins[0]
-    assert inp is not None
-    kind = base.dtype(step, op, inp, *TYPES[op.opcode])
-    base.dtype(step, op, out, kind)
+    inp, out, kind = base.first_input(ctx, step, op, 1, *TYPES[op.opcode])
     if inp.elements != out.elements:
         raise fail(step, op, "input and output sizes differ")
     alpha = float(np.float32(op.options.get("alpha", 0.0)))

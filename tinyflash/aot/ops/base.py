@@ -27,6 +27,16 @@ def io(ctx: Context, step: int, op: Operator, n_in: int) -> tuple[list[Tensor | 
     return ins, ctx.tensor(op.outputs[0])
 
 
+def first_input(ctx: Context, step: int, op: Operator, n_in: int, *types: str) -> tuple[Tensor, Tensor, str]:
+    """The first input and the output of an op that keeps its input's type (one of ``types``), and that type."""
+    ins, out = io(ctx, step, op, n_in)
+    inp = ins[0]
+    assert inp is not None
+    kind = dtype(step, op, inp, *types)
+    dtype(step, op, out, kind)
+    return inp, out, kind
+
+
 @dataclass(frozen=True)
 class Weighted:
     """What every op with constant weights and an optional bias shares (CONV_2D, DEPTHWISE_CONV_2D,
@@ -100,6 +110,16 @@ def const_ints(ctx: Context, step: int, op: Operator, index: int, what: str) -> 
 
 def op_name(step: int) -> str:
     return f"kOp{step}"
+
+
+def unary_call(
+    ctx: Context, step: int, op: Operator, header: str, struct: str, function: str, fields: dict
+) -> list[str]:
+    """The emitter most one-input kernels need: their header, their parameters, one call on (input, output)."""
+    name = op_name(step)
+    ctx.use(header)
+    ctx.params(struct, name, fields)
+    return [f"{function}({name}, {ctx.pointer(op.inputs[0], True)}, {ctx.pointer(op.outputs[0])});"]
 
 
 def float_range(act: int) -> dict[str, float]:

@@ -1,4 +1,4 @@
-"""RESHAPE (and SQUEEZE, EXPAND_DIMS), CONCATENATION, PAD and MEAN (reference implementations)."""
+"""RESHAPE (and SQUEEZE, EXPAND_DIMS), CONCATENATION and PAD (reference implementations)."""
 
 from __future__ import annotations
 
@@ -99,11 +99,7 @@ def concatenation(ctx: Context, s: ShapeSpec) -> list[str]:
 
 @analyzer("PAD")
 def analyze_pad(ctx: Context, step: int, op: Operator) -> ShapeSpec:
-    ins, out = base.io(ctx, step, op, 2)
-    inp = ins[0]
-    assert inp is not None
-    kind = base.dtype(step, op, inp, "float32", "int8")
-    base.dtype(step, op, out, kind)
+    inp, out, kind = base.first_input(ctx, step, op, 2, "float32", "int8")
     paddings = base.const_ints(ctx, step, op, op.inputs[1], "paddings")
     rank = len(inp.shape)
     if rank > 4 or len(paddings) != 2 * rank or any(p < 0 for p in paddings):
@@ -119,55 +115,4 @@ def analyze_pad(ctx: Context, step: int, op: Operator) -> ShapeSpec:
 
 @implementation("PAD", name="reference", summary="fill, then one memcpy per row")
 def pad(ctx: Context, s: ShapeSpec) -> list[str]:
-    name = base.op_name(s.step)
-    ctx.use("reference/pad.h")
-    ctx.params("PadParams", name, s.fields)
-    return [f"Pad({name}, {ctx.pointer(s.op.inputs[0], True)}, {ctx.pointer(s.op.outputs[0])});"]
-
-
-@analyzer("MEAN")
-def analyze_mean(ctx: Context, step: int, op: Operator) -> ShapeSpec:
-    ins, out = base.io(ctx, step, op, 2)
-    inp = ins[0]
-    assert inp is not None
-    kind = base.dtype(step, op, inp, "float32", "int8")
-    base.dtype(step, op, out, kind)
-    rank = len(inp.shape)
-    axes = sorted({a + rank if a < 0 else a for a in base.const_ints(ctx, step, op, op.inputs[1], "axis")})
-    if rank > 4 or any(not 0 <= a < rank for a in axes):
-        raise fail(step, op, "only reductions over tensors of up to 4 dimensions are supported")
-    strides = [int(np.prod(inp.shape[i + 1 :], dtype=np.int64)) for i in range(rank)]
-    kept = [i for i in range(rank) if i not in axes]
-    count = int(np.prod([inp.shape[a] for a in axes], dtype=np.int64))
-
-    def slots(dims: list[int]) -> tuple[list[int], list[int]]:
-        pad_n = 4 - len(dims)
-        return [1] * pad_n + [inp.shape[d] for d in dims], [0] * pad_n + [strides[d] for d in dims]
-
-    outer, outer_stride = slots(kept)
-    inner, inner_stride = slots(axes)
-    if int(np.prod(outer)) != out.elements or count < 1:
-        raise fail(step, op, "output size does not match the reduction")
-    reduction = {"outer": outer, "outer_stride": outer_stride, "inner": inner, "inner_stride": inner_stride}
-    return ShapeSpec(step, op, kind, {"reduction": reduction, "count": count})
-
-
-@implementation("MEAN", name="reference", summary="TFLM's reference sums")
-def mean(ctx: Context, s: ShapeSpec) -> list[str]:
-    name = base.op_name(s.step)
-    tensors = f"{ctx.pointer(s.op.inputs[0], True)}, {ctx.pointer(s.op.outputs[0])}"
-    if s.kind == "float32":
-        ctx.use("reference/mean_float.h")
-        ctx.params("MeanFloatParams", name, s.fields)
-        return [f"MeanFloat({name}, {tensors});"]
-    inp, out = ctx.tensor(s.op.inputs[0]), ctx.tensor(s.op.outputs[0])
-    m = quant.mean_multiplier(inp.quant.scale, out.quant.scale, s.fields["count"])
-    ctx.use("reference/mean_int8.h")
-    fields = s.fields | {
-        "input_zero_point": inp.quant.zero_point,
-        "output_zero_point": out.quant.zero_point,
-        "multiplier": m.value,
-        "shift": m.shift,
-    }
-    ctx.params("MeanInt8Params", name, fields)
-    return [f"MeanInt8({name}, {tensors});"]
+    return base.unary_call(ctx, s.step, s.op, "reference/pad.h", "PadParams", "Pad", s.fields)

@@ -1,0 +1,71 @@
+"""SUM, REDUCE_MAX and ARG_MAX beyond the single-op cases of test_aot_ops.py (which run them, keep_dims or not,
+over one and several axes, on the host and on virtual-m4): saturating int8 sums and ties against TFLM, and the
+refused cases by name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from aot_support import build_host_program, oracle
+from cases import F32, _arg_max, _mean
+from modelbuilder import GraphBuilder
+from test_aot_ops import assert_same
+
+from conftest import require_tool
+from tinyflash.aot import AotUnsupported, generate
+from tinyflash.model import ModelInfo
+
+
+@pytest.mark.integration
+def test_saturating_sums_and_ties_match_tflm(tmp_path: Path) -> None:
+    """int8 SUM of all -128 and all 127 (the sum saturates the output both ways, and the multiplier exceeds 1),
+    REDUCE_MAX and ARG_MAX of equal values (ARG_MAX takes the first index)."""
+    require_tool("g++")
+    g = lambda: GraphBuilder(np.random.default_rng(0))  # noqa: E731
+    models = [
+        _mean(g(), "int8", (2, 40), [1], False, ("int8", 0.1, 5), ("int8", 0.05, -3), opcode="SUM"),
+        _mean(g(), "int8", (2, 3, 4), [0, 2], True, ("int8", 0.1, 5), ("int8", 0.1, 5), opcode="REDUCE_MAX"),
+        _arg_max(g(), (3, 5), 1, ("int8", 0.1, 0)),
+        _arg_max(g(), (3, 5), 0, F32),
+    ]
+    program = build_host_program(models, tmp_path)
+    for case, model in enumerate(models):
+        shape, dtype = model.inputs[0].shape, np.int8 if model.inputs[0].dtype == "int8" else np.float32
+        runs = [[np.full(shape, v, dtype)] for v in (-128, 127, 0)]
+        assert_same(program.run(case, runs), oracle(model, runs))
+
+
+def _reduce(opcode: str, shape, axes, q, q_out=None, keep=False) -> Callable[[GraphBuilder], ModelInfo]:
+    return lambda g: _mean(g, q[0], shape, axes, keep, q, q_out or q, opcode=opcode)
+
+
+def _arg_max_to(out_dtype: str) -> Callable[[GraphBuilder], ModelInfo]:
+    def build(g: GraphBuilder) -> ModelInfo:
+        x = g.input((3, 4))
+        y = g.tensor((3,), out_dtype)
+        g.op("ARG_MAX", [x, g.const([1])], [y])
+        return g.model([y])
+
+    return build
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (
+            _reduce("REDUCE_MAX", (2, 3), [1], ("int8", 0.1, 0), ("int8", 0.2, 0)),
+            "int8 output must have the input's scale and zero point (as TFLM requires)",
+        ),
+        (_reduce("SUM", (2, 3), [1], ("int16", 0.1, 0)), "has type int16 (supported: float32, int8)"),
+        (_reduce("SUM", (1, 2, 3, 4, 5), [1], F32), "only reductions over tensors of up to 4 dimensions"),
+        (_arg_max_to("float32"), "has type float32 (supported: int32)"),
+        (lambda g: _arg_max(g, (2, 3), 1, ("int16", 0.1, 0)), "has type int16 (supported: float32, int8)"),
+    ],
+)
+def test_refused_cases_are_named(build: Callable[[GraphBuilder], ModelInfo], message: str) -> None:
+    with pytest.raises(AotUnsupported) as err:
+        generate(build(GraphBuilder(np.random.default_rng(0))))
+    assert message in err.value.message

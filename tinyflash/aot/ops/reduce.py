@@ -1,0 +1,117 @@
+"""Reductions: MEAN, SUM, REDUCE_MAX over constant axes (keep_dims or not), ARG_MAX along one (reference).
+
+MEAN, SUM and REDUCE_MAX share one loop nest (common/reduce.h) that visits the reduced elements in the input's
+row-major order, the order TFLM's reference accumulates them in, so float sums round the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...model import Operator, Tensor
+from .. import quant
+from ..context import Context, fail
+from ..registry import OpSpec, analyzer, implementation
+from . import base
+
+
+@dataclass(frozen=True)
+class ReduceSpec(OpSpec):
+    kind: str
+    input: Tensor
+    output: Tensor
+    reduction: dict  #: the Reduction struct's fields
+    count: int  #: elements reduced into each output
+
+
+@analyzer("MEAN", "SUM", "REDUCE_MAX")
+def analyze_reduce(ctx: Context, step: int, op: Operator) -> ReduceSpec:
+    inp, out, kind = base.first_input(ctx, step, op, 2, "float32", "int8")
+    rank = len(inp.shape)
+    axes = sorted({a + rank if a < 0 else a for a in base.const_ints(ctx, step, op, op.inputs[1], "axis")})
+    if rank > 4 or any(not 0 <= a < rank for a in axes):
+        raise fail(step, op, "only reductions over tensors of up to 4 dimensions are supported")
+    strides = [int(np.prod(inp.shape[i + 1 :], dtype=np.int64)) for i in range(rank)]
+    kept = [i for i in range(rank) if i not in axes]
+    count = int(np.prod([inp.shape[a] for a in axes], dtype=np.int64))
+
+    def slots(dims: list[int]) -> tuple[list[int], list[int]]:
+        pad_n = 4 - len(dims)
+        return [1] * pad_n + [inp.shape[d] for d in dims], [0] * pad_n + [strides[d] for d in dims]
+
+    outer, outer_stride = slots(kept)
+    inner, inner_stride = slots(axes)
+    if int(np.prod(outer)) != out.elements or count < 1:
+        raise fail(step, op, "output size does not match the reduction")
+    same_quant = kind == "float32" or (
+        quant.f32(inp.quant.scale) == quant.f32(out.quant.scale) and inp.quant.zero_point == out.quant.zero_point
+    )
+    if op.opcode == "REDUCE_MAX" and not same_quant:
+        raise fail(step, op, "int8 output must have the input's scale and zero point (as TFLM requires)")
+    reduction = {"outer": outer, "outer_stride": outer_stride, "inner": inner, "inner_stride": inner_stride}
+    return ReduceSpec(step, op, kind, inp, out, reduction, count)
+
+
+@implementation("MEAN", "SUM", "REDUCE_MAX", name="reference", summary="TFLM's reference reduction order")
+def reduce(ctx: Context, s: ReduceSpec) -> list[str]:
+    name = base.op_name(s.step)
+    tensors = f"{ctx.pointer(s.op.inputs[0], True)}, {ctx.pointer(s.op.outputs[0])}"
+    fields = {"reduction": s.reduction}
+    if s.op.opcode == "REDUCE_MAX":
+        ctx.use("reference/reduce_max.h")
+        ctx.params("ReduceMaxParams", name, fields)
+        return [f"ReduceMax{'Float' if s.kind == 'float32' else 'Int8'}({name}, {tensors});"]
+    mean = s.op.opcode == "MEAN"
+    if s.kind == "float32":
+        ctx.use("reference/mean_float.h")
+        if mean:
+            ctx.params("MeanFloatParams", name, fields | {"count": s.count})
+            return [f"MeanFloat({name}, {tensors});"]
+        ctx.params("SumFloatParams", name, fields)
+        return [f"SumFloat({name}, {tensors});"]
+    # SUM: the same requantization without the 1/count factor (a count of 1 folds nothing).
+    m = quant.mean_multiplier(s.input.quant.scale, s.output.quant.scale, s.count if mean else 1)
+    ctx.use("reference/mean_int8.h")
+    fields |= {
+        "count": s.count,
+        "input_zero_point": s.input.quant.zero_point,
+        "output_zero_point": s.output.quant.zero_point,
+        "multiplier": m.value,
+        "shift": m.shift,
+    }
+    ctx.params("MeanOrSumInt8Params", name, fields)
+    return [f"MeanOrSumInt8({name}, {tensors});"]
+
+
+@dataclass(frozen=True)
+class ArgMaxSpec(OpSpec):
+    kind: str
+    fields: dict  #: ArgMaxParams
+
+
+@analyzer("ARG_MAX")
+def analyze_arg_max(ctx: Context, step: int, op: Operator) -> ArgMaxSpec:
+    ins, out = base.io(ctx, step, op, 2)
+    inp = ins[0]
+    assert inp is not None
+    kind = base.dtype(step, op, inp, "float32", "int8")
+    base.dtype(step, op, out, "int32")
+    if ctx.tensor(op.inputs[1]).dtype != "int32":
+        raise fail(step, op, "the axis must be an int32 tensor (TFLM's kernel takes no other)")
+    axes = base.const_ints(ctx, step, op, op.inputs[1], "axis")
+    rank = len(inp.shape)
+    if len(axes) != 1 or not -rank <= axes[0] < rank:
+        raise fail(step, op, f"the axis must be one value in [-{rank}, {rank})")
+    axis = axes[0] % rank
+    outer = int(np.prod(inp.shape[:axis], dtype=np.int64))
+    inner = int(np.prod(inp.shape[axis + 1 :], dtype=np.int64))
+    if out.elements != outer * inner:
+        raise fail(step, op, "output size does not match the input without its axis")
+    return ArgMaxSpec(step, op, kind, {"outer": outer, "axis_size": inp.shape[axis], "inner": inner})
+
+
+@implementation("ARG_MAX", name="reference", summary="the first index of the largest value (TFLM's comparison)")
+def arg_max(ctx: Context, s: ArgMaxSpec) -> list[str]:
+    return base.unary_call(ctx, s.step, s.op, "reference/arg_max.h", "ArgMaxParams", "ArgMax", s.fields)
