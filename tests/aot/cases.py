@@ -217,6 +217,7 @@ CASES["abs_i8_same_scale"] = lambda g: _unary(g, "ABS", (64,), ("int8", 0.05, 20
 CASES["leaky_relu_i8"] = lambda g: _unary(
     g, "LEAKY_RELU", (4, 16), ("int8", 0.05, 3), ("int8", 0.04, -20), options("LeakyReluOptions", alpha=0.1)
 )
+CASES["rsqrt_i8"] = lambda g: _unary(g, "RSQRT", (4, 16), ("int8", 0.01, -128), ("int8", 0.05, -100))
 CASES["hard_swish_i8"] = lambda g: _unary(g, "HARD_SWISH", (4, 16), ("int8", 0.05, -10), ("int8", 0.03, -90))
 
 

@@ -67,6 +67,23 @@ def test_int8_ops_match_tflm_for_every_input(tmp_path: Path) -> None:
 
 
 @pytest.mark.integration
+def test_int8_rsqrt_matches_tflm_for_every_valid_input(tmp_path: Path) -> None:
+    """RSQRT over every int8 input at or above the zero point (below it, a negative real, TFLM fails the invoke),
+    for random quantizations and a zero point of -128 (all 256 inputs)."""
+    require_tool("g++")
+    rng = np.random.default_rng(14)
+    quantizations = [*_quantizations(rng, 6), (("int8", 0.003, -128), ("int8", 0.2, -128))]
+    models, inputs = [], []
+    for qi, qo in quantizations:
+        valid = np.arange(qi[2], 128, dtype=np.int8)
+        models.append(_unary("RSQRT", qi, qo, shape=valid.shape)(GraphBuilder(rng)))
+        inputs.append([[valid]])
+    program = build_host_program(models, tmp_path)
+    for case, model in enumerate(models):
+        assert_same(program.run(case, inputs[case]), oracle(model, inputs[case]))
+
+
+@pytest.mark.integration
 def test_constant_float_inputs_fold_and_match_tflm(tmp_path: Path) -> None:
     """EXP(NEG(ABS(c))) on a constant folds away; the sum with the input, which runs, matches TFLM."""
     require_tool("g++")

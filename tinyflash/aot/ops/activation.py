@@ -1,7 +1,7 @@
 """One-input elementwise ops: ABS, NEG, SQRT, RSQRT, EXP, LOG, LEAKY_RELU, HARD_SWISH (reference).
 
 float32 runs TFLM's expression per element (reference/math_float.h, reference/activation_float.h). int8 — where
-TFLM has an int8 kernel: ABS, LEAKY_RELU, HARD_SWISH — is a 256-entry table of TFLM's integer results
+TFLM has an int8 kernel: ABS, RSQRT, LEAKY_RELU, HARD_SWISH — is a 256-entry table of TFLM's integer results
 (aot/tables.py, reference/lookup_int8.h): exact by construction and one load per element. Constant float32 inputs
 fold.
 """
@@ -24,7 +24,7 @@ TYPES = {
     "ABS": ("float32", "int8"),
     "NEG": ("float32",),
     "SQRT": ("float32",),
-    "RSQRT": ("float32",),
+    "RSQRT": ("float32", "int8"),
     "EXP": ("float32",),
     "LOG": ("float32",),
     "LEAKY_RELU": ("float32", "int8"),
@@ -60,6 +60,8 @@ def _table(step: int, op: Operator, inp: Tensor, out: Tensor, alpha: float) -> t
         return tuple(tables.abs_table(si, zi, so, zo))
     if op.opcode == "LEAKY_RELU":
         return tuple(tables.leaky_relu_table(si, zi, so, zo, alpha))
+    if op.opcode == "RSQRT":
+        return tuple(tables.rsqrt_table(si, zi, so, zo))
     p = tables.hard_swish_params(si, so)
     if p.output_exponent > 0:
         raise fail(step, op, "int8 output scale must exceed input scale / 128 (TFLM's HARD_SWISH requires it)")
