@@ -354,6 +354,14 @@ def _arg_max(g: GraphBuilder, shape, axis: int, q):
     return g.model([y])
 
 
+CASES["l2_normalization_f32"] = lambda g: _unary(
+    g, "L2_NORMALIZATION", (2, 3, 8), F32, F32, options("L2NormOptions", fused_activation_function=NONE)
+)
+CASES["l2_normalization_i8"] = lambda g: _unary(
+    g, "L2_NORMALIZATION", (5, 12), ("int8", 0.05, -4), ("int8", 1 / 128, 0), options("L2NormOptions")
+)
+CASES["log_softmax_f32"] = lambda g: _unary(g, "LOG_SOFTMAX", (3, 10), F32, F32, options("LogSoftmaxOptions"))
+CASES["log_softmax_f32_4d"] = lambda g: _unary(g, "LOG_SOFTMAX", (1, 2, 3, 5), F32, F32, options("LogSoftmaxOptions"))
 CASES["arg_max_f32_last"] = lambda g: _arg_max(g, (4, 3, 7), -1, F32)
 CASES["arg_max_i8_axis1"] = lambda g: _arg_max(g, (2, 9, 4), 1, ("int8", 0.1, 3))
 

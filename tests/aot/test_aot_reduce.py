@@ -1,6 +1,6 @@
-"""SUM, REDUCE_MAX and ARG_MAX beyond the single-op cases of test_aot_ops.py (which run them, keep_dims or not,
-over one and several axes, on the host and on virtual-m4): saturating int8 sums and ties against TFLM, and the
-refused cases by name."""
+"""SUM, REDUCE_MAX, ARG_MAX, L2_NORMALIZATION and LOG_SOFTMAX beyond the single-op cases of test_aot_ops.py (which
+run them, keep_dims or not, over one and several axes, on the host and on virtual-m4): saturating int8 sums, ties and
+the edges of the fixed-point inverse square root against TFLM, and the refused cases by name."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from aot_support import build_host_program, oracle
 from cases import F32, _arg_max, _mean
-from modelbuilder import GraphBuilder
+from modelbuilder import RELU, GraphBuilder, options
 from test_aot_ops import assert_same
 
 from conftest import require_tool
@@ -36,6 +36,44 @@ def test_saturating_sums_and_ties_match_tflm(tmp_path: Path) -> None:
         shape, dtype = model.inputs[0].shape, np.int8 if model.inputs[0].dtype == "int8" else np.float32
         runs = [[np.full(shape, v, dtype)] for v in (-128, 127, 0)]
         assert_same(program.run(case, runs), oracle(model, runs))
+
+
+def _l2_norm(shape, q, act: int = 0) -> Callable[[GraphBuilder], ModelInfo]:
+    def build(g: GraphBuilder) -> ModelInfo:
+        x = g.input(shape, *q)
+        y = g.tensor(shape, *(q if q[0] != "int8" else ("int8", 1 / 128, 0)))
+        g.op("L2_NORMALIZATION", [x], [y], options("L2NormOptions", fused_activation_function=act))
+        return g.model([y])
+
+    return build
+
+
+@pytest.mark.integration
+def test_int8_l2_normalization_edges_match_tflm(tmp_path: Path) -> None:
+    """Rows at the zero point (a zero sum of squares), of one value, of extremes long enough that the sum passes
+    2^29 (the inverse square root's normalizing loop), and random rows with 1 to 300 values."""
+    require_tool("g++")
+    rng = np.random.default_rng(15)
+    cases = [((3, 1), 7), ((2, 9000), -128), ((4, 300), 0), ((6, 5), 100)]
+    models, runs = [], []
+    for shape, zero_point in cases:
+        models.append(_l2_norm(shape, ("int8", 0.02, zero_point))(GraphBuilder(rng)))
+        extremes = np.where(rng.random(shape) < 0.5, -128, 127).astype(np.int8)
+        random = rng.integers(-128, 128, shape).astype(np.int8)
+        runs.append([[np.full(shape, zero_point, np.int8)], [extremes], [random]])
+    program = build_host_program(models, tmp_path)
+    for case, model in enumerate(models):
+        assert_same(program.run(case, runs[case]), oracle(model, runs[case]))
+
+
+def _log_softmax(q, q_out) -> Callable[[GraphBuilder], ModelInfo]:
+    def build(g: GraphBuilder) -> ModelInfo:
+        x = g.input((2, 5), *q)
+        y = g.tensor((2, 5), *q_out)
+        g.op("LOG_SOFTMAX", [x], [y])
+        return g.model([y])
+
+    return build
 
 
 def _reduce(opcode: str, shape, axes, q, q_out=None, keep=False) -> Callable[[GraphBuilder], ModelInfo]:
@@ -63,6 +101,10 @@ def _arg_max_to(out_dtype: str) -> Callable[[GraphBuilder], ModelInfo]:
         (_reduce("SUM", (1, 2, 3, 4, 5), [1], F32), "only reductions over tensors of up to 4 dimensions"),
         (_arg_max_to("float32"), "has type float32 (supported: int32)"),
         (lambda g: _arg_max(g, (2, 3), 1, ("int16", 0.1, 0)), "has type int16 (supported: float32, int8)"),
+        (_l2_norm((2, 3), F32, RELU), "a fused activation is not supported (TFLM requires NONE)"),
+        (_l2_norm((1, 1, 2, 2, 3), F32), "1 to 4 dimensions (as TFLM requires)"),
+        (_l2_norm((2, 3), ("int16", 0.1, 0)), "has type int16 (supported: float32, int8)"),
+        (_log_softmax(("int8", 0.1, 0), ("int8", 16 / 256, 127)), "int8 LOG_SOFTMAX is not supported yet"),
     ],
 )
 def test_refused_cases_are_named(build: Callable[[GraphBuilder], ModelInfo], message: str) -> None:

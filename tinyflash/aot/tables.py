@@ -1,5 +1,4 @@
-"""int8 lookup tables for elementwise ops whose output depends on one int8 input only (ABS, LEAKY_RELU, HARD_SWISH,
-RSQRT).
+"""int8 lookup tables for elementwise ops whose output depends on one int8 input only (ABS, LEAKY_RELU, HARD_SWISH).
 
 Each table holds, for the 256 inputs, the value TFLM's reference kernel computes, with TFLM's integer arithmetic
 reproduced here step by step (gemmlowp's rounding multiplies and shifts, int16 where TFLM works in int16): the
@@ -10,8 +9,6 @@ tests compare all 256 entries with TFLM.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import numpy as np
 
 from . import quant
 from .quant import Multiplier
@@ -129,55 +126,3 @@ def hard_swish_table(in_zero: int, out_zero: int, p: HardSwishParams) -> list[in
 def _wrap16(x: int) -> int:
     """An int16_t assignment (TFLM adds the zero point in int16)."""
     return (x + 32768) % 65536 - 32768
-
-
-def _wrap32(x: int) -> int:
-    return (x + (1 << 31)) % (1 << 32) - (1 << 31)
-
-
-def _saturating_shift_left(x: int, exponent: int) -> int:
-    """gemmlowp's SaturatingRoundingMultiplyByPOT for a positive exponent."""
-    threshold = (1 << (31 - exponent)) - 1
-    return 2**31 - 1 if x > threshold else -(2**31) if x < -threshold else x << exponent
-
-
-def inv_sqrt_multiplier(value: int) -> Multiplier:
-    """TFLM's GetInvSqrtQuantizedMultiplierExp (reverse shift): 1/sqrt(value) by gemmlowp Newton-Raphson in Q3."""
-    if value <= 1:
-        return Multiplier(2**31 - 1, 0)
-    shift = 11
-    while value >= 1 << 29:
-        value //= 4
-        shift += 1
-    pairs = (32 - value.bit_length() - 1) // 2 - 1  # CountLeadingZeros - 1, in bit pairs, less one
-    shift -= pairs
-    value <<= 2 * pairs
-    half_input = rounding_divide_by_pot(value >> 1, 1)
-    x = 1 << 28  # 1.0 in Q3
-    for _ in range(5):
-        cube = _saturating_shift_left(rounding_high_mul(rounding_high_mul(x, x, 32), x, 32), 6)
-        x = _saturating_shift_left(
-            _wrap32(rounding_high_mul((1 << 28) + (1 << 27), x, 32) - rounding_high_mul(half_input, cube, 32)), 3
-        )
-    x = rounding_high_mul(x, 1518500250, 32)  # sqrt(2) / 2 in Q0
-    if shift < 0:
-        x, shift = _wrap32(x << -shift), 0
-    return Multiplier(x, -shift)
-
-
-def rsqrt_table(in_scale: float, in_zero: int, out_scale: float, out_zero: int) -> list[int]:
-    """RSQRT int8: 1/sqrt(q - zero point) as TFLM's RsqrtEvalQuantized, rescaled by
-    1 / (sqrtf(in_scale) * out_scale). q at the zero point gives 127 as in TFLM; below it (a negative real) TFLM
-    fails the invoke, and the table holds 127 too."""
-    scale = 1.0 / float(np.sqrt(np.float32(in_scale)) * np.float32(out_scale))
-    m = quant.quantize_multiplier(scale)
-    table = []
-    for q in INPUTS:
-        value = q - in_zero
-        if value <= 0:
-            table.append(127)
-            continue
-        inv = inv_sqrt_multiplier(value)
-        data = multiply(1, Multiplier(inv.value, inv.shift + 20))
-        table.append(_clamp(multiply(data, Multiplier(m.value, m.shift - 20)) + out_zero, -128, 127))
-    return table

@@ -1,9 +1,9 @@
 """One-input elementwise ops: ABS, NEG, SQRT, RSQRT, EXP, LOG, LEAKY_RELU, HARD_SWISH (reference).
 
-float32 runs TFLM's expression per element (reference/math_float.h, reference/activation_float.h). int8 — where
-TFLM has an int8 kernel: ABS, RSQRT, LEAKY_RELU, HARD_SWISH — is a 256-entry table of TFLM's integer results
-(aot/tables.py, reference/lookup_int8.h): exact by construction and one load per element. Constant float32 inputs
-fold.
+float32 runs TFLM's expression per element (reference/math_float.h, reference/activation_float.h). int8 ABS,
+LEAKY_RELU and HARD_SWISH are 256-entry tables of TFLM's integer results (aot/tables.py, reference/lookup_int8.h):
+exact by construction and one load per element. int8 RSQRT runs TFLM's fixed-point inverse square root on the
+device (reference/rsqrt_int8.h), the one L2_NORMALIZATION needs for its run-time sums. Constant float32 inputs fold.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...model import Operator, Tensor
-from .. import tables
+from .. import quant, tables
 from ..context import Context, fail
 from ..fold import constant
 from ..registry import OpSpec, analyzer, folder, implementation
@@ -44,11 +44,11 @@ class ActivationSpec(OpSpec):
 
 @analyzer(*TYPES)
 def analyze(ctx: Context, step: int, op: Operator) -> ActivationSpec:
-    inp, out, kind = base.first_input(ctx, step, op, 1, *TYPES[op.opcode])
+    inp, out, kind = base.same_type(ctx, step, op, 1, *TYPES[op.opcode])
     if inp.elements != out.elements:
         raise fail(step, op, "input and output sizes differ")
     alpha = float(np.float32(op.options.get("alpha", 0.0)))
-    table = _table(step, op, inp, out, alpha) if kind == "int8" else None
+    table = _table(step, op, inp, out, alpha) if kind == "int8" and op.opcode != "RSQRT" else None
     return ActivationSpec(step, op, kind, inp, out, alpha, table)
 
 
@@ -60,8 +60,6 @@ def _table(step: int, op: Operator, inp: Tensor, out: Tensor, alpha: float) -> t
         return tuple(tables.abs_table(si, zi, so, zo))
     if op.opcode == "LEAKY_RELU":
         return tuple(tables.leaky_relu_table(si, zi, so, zo, alpha))
-    if op.opcode == "RSQRT":
-        return tuple(tables.rsqrt_table(si, zi, so, zo))
     p = tables.hard_swish_params(si, so)
     if p.output_exponent > 0:
         raise fail(step, op, "int8 output scale must exceed input scale / 128 (TFLM's HARD_SWISH requires it)")
@@ -73,6 +71,14 @@ def activation(ctx: Context, s: ActivationSpec) -> list[str]:
     name = base.op_name(s.step)
     io = f"{ctx.pointer(s.op.inputs[0], True)}, {ctx.pointer(s.op.outputs[0])}"
     count = {"count": s.output.elements}
+    if s.kind == "int8" and s.op.opcode == "RSQRT":
+        # SetRsqrtOutputMultiplier: 1 / (sqrtf(input_scale) * output_scale), the product in float32.
+        root = np.sqrt(np.float32(s.input.quant.scale)) * np.float32(s.output.quant.scale)
+        m = quant.quantize_multiplier(1.0 / float(root))
+        fields = {"input_zero_point": s.input.quant.zero_point, "output_zero_point": s.output.quant.zero_point}
+        ctx.use("reference/rsqrt_int8.h")
+        ctx.params("RsqrtInt8Params", name, count | fields | {"multiplier": m.value, "shift": m.shift})
+        return [f"RsqrtInt8({name}, {io});"]
     if s.table is not None:
         ctx.use("reference/lookup_int8.h")
         table = ctx.array("int8_t", f"{name}Table", list(s.table), 16)

@@ -15,6 +15,7 @@ import numpy as np
 from ...model import Operator, Tensor
 from .. import quant
 from ..context import Context, fail
+from ..registry import OpSpec
 
 INT_TYPES = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767)}
 
@@ -27,12 +28,25 @@ def io(ctx: Context, step: int, op: Operator, n_in: int) -> tuple[list[Tensor | 
     return ins, ctx.tensor(op.outputs[0])
 
 
+@dataclass(frozen=True)
+class FieldsSpec(OpSpec):
+    """The spec of an op whose analyzer works out its kernel's parameters whole: the input type and the fields."""
+
+    kind: str
+    fields: dict
+
+
 def first_input(ctx: Context, step: int, op: Operator, n_in: int, *types: str) -> tuple[Tensor, Tensor, str]:
-    """The first input and the output of an op that keeps its input's type (one of ``types``), and that type."""
+    """The first input (of one of ``types``), the output, and the input's type."""
     ins, out = io(ctx, step, op, n_in)
     inp = ins[0]
     assert inp is not None
-    kind = dtype(step, op, inp, *types)
+    return inp, out, dtype(step, op, inp, *types)
+
+
+def same_type(ctx: Context, step: int, op: Operator, n_in: int, *types: str) -> tuple[Tensor, Tensor, str]:
+    """The first input and the output of an op that keeps its input's type (one of ``types``), and that type."""
+    inp, out, kind = first_input(ctx, step, op, n_in, *types)
     dtype(step, op, out, kind)
     return inp, out, kind
 

@@ -1,4 +1,5 @@
-"""Reductions: MEAN, SUM, REDUCE_MAX over constant axes (keep_dims or not), ARG_MAX along one (reference).
+"""Reductions: MEAN, SUM, REDUCE_MAX over constant axes (keep_dims or not), ARG_MAX along one, L2_NORMALIZATION
+and LOG_SOFTMAX along the last (reference).
 
 MEAN, SUM and REDUCE_MAX share one loop nest (common/reduce.h) that visits the reduced elements in the input's
 row-major order, the order TFLM's reference accumulates them in, so float sums round the same way.
@@ -15,6 +16,7 @@ from .. import quant
 from ..context import Context, fail
 from ..registry import OpSpec, analyzer, implementation
 from . import base
+from .base import FieldsSpec
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ class ReduceSpec(OpSpec):
 
 @analyzer("MEAN", "SUM", "REDUCE_MAX")
 def analyze_reduce(ctx: Context, step: int, op: Operator) -> ReduceSpec:
-    inp, out, kind = base.first_input(ctx, step, op, 2, "float32", "int8")
+    inp, out, kind = base.same_type(ctx, step, op, 2, "float32", "int8")
     rank = len(inp.shape)
     axes = sorted({a + rank if a < 0 else a for a in base.const_ints(ctx, step, op, op.inputs[1], "axis")})
     if rank > 4 or any(not 0 <= a < rank for a in axes):
@@ -85,18 +87,9 @@ def reduce(ctx: Context, s: ReduceSpec) -> list[str]:
     return [f"MeanOrSumInt8({name}, {tensors});"]
 
 
-@dataclass(frozen=True)
-class ArgMaxSpec(OpSpec):
-    kind: str
-    fields: dict  #: ArgMaxParams
-
-
 @analyzer("ARG_MAX")
-def analyze_arg_max(ctx: Context, step: int, op: Operator) -> ArgMaxSpec:
-    ins, out = base.io(ctx, step, op, 2)
-    inp = ins[0]
-    assert inp is not None
-    kind = base.dtype(step, op, inp, "float32", "int8")
+def analyze_arg_max(ctx: Context, step: int, op: Operator) -> FieldsSpec:
+    inp, out, kind = base.first_input(ctx, step, op, 2, "float32", "int8")
     base.dtype(step, op, out, "int32")
     if ctx.tensor(op.inputs[1]).dtype != "int32":
         raise fail(step, op, "the axis must be an int32 tensor (TFLM's kernel takes no other)")
@@ -109,9 +102,50 @@ def analyze_arg_max(ctx: Context, step: int, op: Operator) -> ArgMaxSpec:
     inner = int(np.prod(inp.shape[axis + 1 :], dtype=np.int64))
     if out.elements != outer * inner:
         raise fail(step, op, "output size does not match the input without its axis")
-    return ArgMaxSpec(step, op, kind, {"outer": outer, "axis_size": inp.shape[axis], "inner": inner})
+    return FieldsSpec(step, op, kind, {"outer": outer, "axis_size": inp.shape[axis], "inner": inner})
 
 
 @implementation("ARG_MAX", name="reference", summary="the first index of the largest value (TFLM's comparison)")
-def arg_max(ctx: Context, s: ArgMaxSpec) -> list[str]:
+def arg_max(ctx: Context, s: FieldsSpec) -> list[str]:
     return base.unary_call(ctx, s.step, s.op, "reference/arg_max.h", "ArgMaxParams", "ArgMax", s.fields)
+
+
+@analyzer("L2_NORMALIZATION")
+def analyze_l2_normalization(ctx: Context, step: int, op: Operator) -> FieldsSpec:
+    """TFLM normalizes along the last dimension of up to 4, with no fused activation; its int8 output is on scale
+    1/128, zero point 0 whatever the output tensor says (followed, as for LOGISTIC)."""
+    inp, out, kind = base.same_type(ctx, step, op, 1, "float32", "int8")
+    if not 1 <= len(inp.shape) <= 4 or inp.elements != out.elements:
+        raise fail(step, op, "input and output must have the same size and 1 to 4 dimensions (as TFLM requires)")
+    if base.activation(step, op) != 0:
+        raise fail(step, op, "a fused activation is not supported (TFLM requires NONE)")
+    depth = inp.shape[-1]
+    zero_point = inp.quant.zero_point if kind == "int8" else 0
+    fields = {"rows": inp.elements // max(depth, 1), "depth": depth, "input_zero_point": zero_point}
+    return FieldsSpec(step, op, kind, fields)
+
+
+@implementation("L2_NORMALIZATION", name="reference", summary="TFLM's reference (int8: fixed-point 1/sqrt)")
+def l2_normalization(ctx: Context, s: FieldsSpec) -> list[str]:
+    function = "L2NormalizationFloat" if s.kind == "float32" else "L2NormalizationInt8"
+    return base.unary_call(
+        ctx, s.step, s.op, "reference/l2_normalization.h", "L2NormalizationParams", function, s.fields
+    )
+
+
+@analyzer("LOG_SOFTMAX")
+def analyze_log_softmax(ctx: Context, step: int, op: Operator) -> FieldsSpec:
+    """float32 along the last dimension. TFLM's int8 form (gemmlowp fixed point, like SOFTMAX's) is not here yet."""
+    inp, out, kind = base.same_type(ctx, step, op, 1, "float32", "int8")
+    if kind == "int8":
+        raise fail(step, op, "int8 LOG_SOFTMAX is not supported yet (float32 is)")
+    if not inp.shape or inp.shape != out.shape:
+        raise fail(step, op, "input and output must have the same shape of at least one dimension")
+    depth = inp.shape[-1]
+    return FieldsSpec(step, op, kind, {"rows": inp.elements // max(depth, 1), "depth": depth})
+
+
+@implementation("LOG_SOFTMAX", name="reference", summary="TFLM's reference (max, sum of exp, log)")
+def log_softmax(ctx: Context, s: FieldsSpec) -> list[str]:
+    header = "reference/softmax_float.h"
+    return base.unary_call(ctx, s.step, s.op, header, "LogSoftmaxFloatParams", "LogSoftmaxFloat", s.fields)

@@ -1,5 +1,5 @@
-// gemmlowp-style fixed-point math on raw int32 values (SOFTMAX, LOGISTIC, TANH). A "Qn" value has
-// n integer bits and 31 - n fractional bits; comments give the format of each quantity.
+// gemmlowp-style fixed-point math on raw int32 values (SOFTMAX, LOGISTIC, TANH, DIV, RSQRT, L2_NORMALIZATION). A "Qn"
+// value has n integer bits and 31 - n fractional bits; comments give the format of each quantity.
 #ifndef TINYFLASH_AOT_COMMON_FIXEDPOINT_MATH_H_
 #define TINYFLASH_AOT_COMMON_FIXEDPOINT_MATH_H_
 
@@ -80,6 +80,53 @@ inline int32_t NewtonReciprocalHalfDenominator(int32_t half_denominator) {
 inline int32_t OneOverOnePlusX(int32_t a) {
   const int32_t x = NewtonReciprocalHalfDenominator(RoundingHalfSum(a, INT32_MAX));
   return Rescale(x, 1, 0);  // x / 2, from Q1 to Q0
+}
+
+inline int CountLeadingZeros32(uint32_t x) {
+  int n = 0;
+  for (uint32_t bit = UINT32_C(1) << 31; bit != 0 && (x & bit) == 0; bit >>= 1) ++n;
+  return n;
+}
+
+// Redundant sign bits: how far x can shift left without overflow (31 for 0).
+inline int CountLeadingSignBits32(int32_t x) {
+  if (x >= 0) return CountLeadingZeros32(static_cast<uint32_t>(x)) - 1;
+  return x == INT32_MIN ? 0 : CountLeadingZeros32(2 * static_cast<uint32_t>(-x) - 1);
+}
+
+// 1 / sqrt(input) as a Q0 multiplier and a shift (TFLM's GetInvSqrtQuantizedMultiplierExp with kReverseShift):
+// the input normalized into [2^27, 2^29) by bit pairs, then five Newton-Raphson steps in Q3 from 1.
+inline void InvSqrtMultiplier(int32_t input, int32_t* multiplier, int* shift) {
+  if (input <= 1) {  // 0 is taken as 1, as TFLM does
+    *multiplier = INT32_MAX;
+    *shift = 0;
+    return;
+  }
+  int right_shift = 11;
+  while (input >= (INT32_C(1) << 29)) {
+    input /= 4;
+    ++right_shift;
+  }
+  const int bit_pairs = (CountLeadingZeros32(static_cast<uint32_t>(input)) - 1) / 2 - 1;
+  right_shift -= bit_pairs;
+  input <<= 2 * bit_pairs;
+  const int32_t half_input = RoundingDivideByPOT(input >> 1, 1);       // Q3
+  const int32_t kHalfThree = (INT32_C(1) << 28) + (INT32_C(1) << 27);  // 1.5 in Q3
+  int32_t x = INT32_C(1) << 28;                                        // 1.0 in Q3
+  for (int i = 0; i < 5; ++i) {
+    const int32_t cube = SaturatingShiftLeft(
+        SaturatingRoundingDoublingHighMul(SaturatingRoundingDoublingHighMul(x, x), x), 6);  // Q9 -> Q3
+    const uint32_t difference = static_cast<uint32_t>(SaturatingRoundingDoublingHighMul(kHalfThree, x)) -
+                                static_cast<uint32_t>(SaturatingRoundingDoublingHighMul(half_input, cube));
+    x = SaturatingShiftLeft(static_cast<int32_t>(difference), 3);  // Q6 -> Q3
+  }
+  x = SaturatingRoundingDoublingHighMul(x, 1518500250);  // times sqrt(2) / 2 (Q0)
+  if (right_shift < 0) {
+    x = ShiftLeftWrapping(x, -right_shift);
+    right_shift = 0;
+  }
+  *multiplier = x;
+  *shift = -right_shift;
 }
 
 #endif  // TINYFLASH_AOT_COMMON_FIXEDPOINT_MATH_H_

@@ -11,18 +11,6 @@
 #include "common/fixedpoint.h"
 #include "common/fixedpoint_math.h"
 
-inline int CountLeadingZeros32(uint32_t x) {
-  int n = 0;
-  for (uint32_t bit = UINT32_C(1) << 31; bit != 0 && (x & bit) == 0; bit >>= 1) ++n;
-  return n;
-}
-
-// Redundant sign bits: how far x can shift left without overflow (31 for 0).
-inline int CountLeadingSignBits32(int32_t x) {
-  if (x >= 0) return CountLeadingZeros32(static_cast<uint32_t>(x)) - 1;
-  return x == INT32_MIN ? 0 : CountLeadingZeros32(2 * static_cast<uint32_t>(-x) - 1);
-}
-
 inline int32_t DivideInt8(const BinaryInt8Params& p, int8_t a, int8_t b) {
   int32_t dividend = a + p.input1_offset;
   int32_t divisor = b + p.input2_offset;

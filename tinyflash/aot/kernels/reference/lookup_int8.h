@@ -1,6 +1,6 @@
 // Elementwise ops of one int8 input, by a 256-entry table computed at generation time: table[q + 128] is the
 // output for input q. DEQUANTIZE: (float)(scale * (q - zero_point)) in double (exact, and cheaper than double math
-// on a Cortex-M4). ABS, RSQRT, LEAKY_RELU, HARD_SWISH: TFLM's integer result (aot/tables.py), checked against TFLM
+// on a Cortex-M4). ABS, LEAKY_RELU, HARD_SWISH: TFLM's integer result (aot/tables.py), checked against TFLM
 // for every input by the tests.
 #ifndef TINYFLASH_AOT_REFERENCE_LOOKUP_INT8_H_
 #define TINYFLASH_AOT_REFERENCE_LOOKUP_INT8_H_
