@@ -1,6 +1,7 @@
 """SUM, REDUCE_MAX, ARG_MAX, L2_NORMALIZATION and LOG_SOFTMAX beyond the single-op cases of test_aot_ops.py (which
 run them, keep_dims or not, over one and several axes, on the host and on virtual-m4): saturating int8 sums, ties and
-the edges of the fixed-point inverse square root against TFLM, and the refused cases by name."""
+the edges of the fixed-point inverse square root against TFLM, the folding of constant reductions, and the refused
+cases by name."""
 
 from __future__ import annotations
 
@@ -64,6 +65,34 @@ def test_int8_l2_normalization_edges_match_tflm(tmp_path: Path) -> None:
     program = build_host_program(models, tmp_path)
     for case, model in enumerate(models):
         assert_same(program.run(case, runs[case]), oracle(model, runs[case]))
+
+
+@pytest.mark.integration
+def test_constant_reductions_fold_and_match_tflm(tmp_path: Path) -> None:
+    """SUM (several axes), MEAN, REDUCE_MAX (keep_dims) and ARG_MAX of a constant fold; the sums with the inputs,
+    which run, match TFLM (float SUM in TFLM's order of additions: values far apart in magnitude)."""
+    require_tool("g++")
+    g = GraphBuilder(np.random.default_rng(5))
+    data = (g.rng.standard_normal((3, 4, 50)) * 10.0 ** g.rng.integers(-4, 5, (3, 4, 50))).astype(np.float32)
+    c = g.tensor((3, 4, 50), data=data)
+    outs = []
+    for opcode, axes, keep, shape in (("SUM", [0, 2], False, (4,)), ("MEAN", [1], False, (3, 50)),
+                                      ("REDUCE_MAX", [-1], True, (3, 4, 1))):  # fmt: skip
+        r = g.tensor(shape)
+        g.op(opcode, [c, g.const(axes)], [r], options("ReducerOptions", keep_dims=keep))
+        x, y = g.input(shape), g.tensor(shape)
+        g.op("ADD", [x, r], [y], options("AddOptions"))
+        outs.append(y)
+    a = g.tensor((3, 50), "int32")
+    g.op("ARG_MAX", [c, g.const([1])], [a], options("ArgMaxOptions", output_type=2))
+    xa, ya = g.input((3, 50), "int32"), g.tensor((3, 50), "int32")
+    g.op("ADD", [xa, a], [ya], options("AddOptions"))
+    model = g.model([*outs, ya])
+    assert [op for _, op in generate(model).folded] == ["SUM", "MEAN", "REDUCE_MAX", "ARG_MAX"]
+    inputs = [[np.zeros(t.shape, np.int32 if t.dtype == "int32" else np.float32) for t in model.inputs]]
+    ours_all, theirs_all = build_host_program([model], tmp_path).run(0, inputs)[0], oracle(model, inputs)[0]
+    for ours, theirs in zip(ours_all, theirs_all, strict=True):
+        np.testing.assert_array_equal(ours, theirs)  # + 0: the folded values themselves, to the bit
 
 
 def _log_softmax(q, q_out) -> Callable[[GraphBuilder], ModelInfo]:

@@ -14,7 +14,8 @@ import numpy as np
 from ...model import Operator, Tensor
 from .. import quant
 from ..context import Context, fail
-from ..registry import OpSpec, analyzer, implementation
+from ..fold import constant
+from ..registry import OpSpec, analyzer, folder, implementation
 from . import base
 from .base import FieldsSpec
 
@@ -26,6 +27,7 @@ class ReduceSpec(OpSpec):
     output: Tensor
     reduction: dict  #: the Reduction struct's fields
     count: int  #: elements reduced into each output
+    axes: tuple[int, ...]  #: the reduced dimensions, ascending
 
 
 @analyzer("MEAN", "SUM", "REDUCE_MAX")
@@ -53,7 +55,7 @@ def analyze_reduce(ctx: Context, step: int, op: Operator) -> ReduceSpec:
     if op.opcode == "REDUCE_MAX" and not same_quant:
         raise fail(step, op, "int8 output must have the input's scale and zero point (as TFLM requires)")
     reduction = {"outer": outer, "outer_stride": outer_stride, "inner": inner, "inner_stride": inner_stride}
-    return ReduceSpec(step, op, kind, inp, out, reduction, count)
+    return ReduceSpec(step, op, kind, inp, out, reduction, count, tuple(axes))
 
 
 @implementation("MEAN", "SUM", "REDUCE_MAX", name="reference", summary="TFLM's reference reduction order")
@@ -87,6 +89,25 @@ def reduce(ctx: Context, s: ReduceSpec) -> list[str]:
     return [f"MeanOrSumInt8({name}, {tensors});"]
 
 
+@folder("MEAN", "SUM", "REDUCE_MAX")
+def fold_reduce(ctx: Context, step: int, op: Operator) -> dict[int, np.ndarray] | None:
+    """float32 only, in the kernel's order: the reduced elements of each output, row-major, accumulated one at a
+    time (np.cumsum; np.sum would add pairwise), the maximum from the lowest float with NaN never winning."""
+    s = analyze_reduce(ctx, step, op)
+    if s.kind != "float32":
+        return None
+    x = constant(ctx, op.inputs[0])
+    moved = list(range(x.ndim - len(s.axes), x.ndim))
+    rows = np.moveaxis(x, list(s.axes), moved).reshape(-1, s.count)
+    if op.opcode == "REDUCE_MAX":
+        values = np.where(np.isnan(rows), np.float32(quant.FLOAT_LOWEST), rows).max(axis=1, initial=quant.FLOAT_LOWEST)
+    else:
+        values = np.cumsum(rows, axis=1, dtype=np.float32)[:, -1]
+        if op.opcode == "MEAN":
+            values = values / np.float32(s.count)
+    return {op.outputs[0]: values.astype(np.float32).reshape(s.output.shape)}
+
+
 @analyzer("ARG_MAX")
 def analyze_arg_max(ctx: Context, step: int, op: Operator) -> FieldsSpec:
     inp, out, kind = base.first_input(ctx, step, op, 2, "float32", "int8")
@@ -103,6 +124,17 @@ def analyze_arg_max(ctx: Context, step: int, op: Operator) -> FieldsSpec:
     if out.elements != outer * inner:
         raise fail(step, op, "output size does not match the input without its axis")
     return FieldsSpec(step, op, kind, {"outer": outer, "axis_size": inp.shape[axis], "inner": inner})
+
+
+@folder("ARG_MAX")
+def fold_arg_max(ctx: Context, step: int, op: Operator) -> dict[int, np.ndarray] | None:
+    """np.argmax takes the first maximum, as the kernel; a NaN (where the two comparisons differ) is not folded."""
+    s = analyze_arg_max(ctx, step, op)
+    f = s.fields
+    x = constant(ctx, op.inputs[0]).reshape(f["outer"], f["axis_size"], f["inner"])
+    if s.kind == "float32" and np.isnan(x).any():
+        return None
+    return {op.outputs[0]: np.argmax(x, axis=1).astype(np.int32).reshape(ctx.tensor(op.outputs[0]).shape)}
 
 
 @implementation("ARG_MAX", name="reference", summary="the first index of the largest value (TFLM's comparison)")
