@@ -133,6 +133,7 @@ def _arg_max_to(out_dtype: str) -> Callable[[GraphBuilder], ModelInfo]:
         (_l2_norm((2, 3), F32, RELU), "a fused activation is not supported (TFLM requires NONE)"),
         (_l2_norm((1, 1, 2, 2, 3), F32), "1 to 4 dimensions (as TFLM requires)"),
         (_l2_norm((2, 3), ("int16", 0.1, 0)), "has type int16 (supported: float32, int8)"),
+        (_l2_norm((1, 33026), ("int8", 0.1, 0)), "int8 rows longer than 33025 values can overflow"),
         (_log_softmax(("int8", 0.1, 0), ("int8", 16 / 256, 127)), "int8 LOG_SOFTMAX is not supported yet"),
     ],
 )

@@ -142,6 +142,10 @@ def arg_max(ctx: Context, s: FieldsSpec) -> list[str]:
     return base.unary_call(ctx, s.step, s.op, "reference/arg_max.h", "ArgMaxParams", "ArgMax", s.fields)
 
 
+#: The longest int8 row whose sum of squares, (255)^2 per value at most, stays below 2^31.
+MAX_L2_DEPTH = (2**31 - 1) // 255**2
+
+
 @analyzer("L2_NORMALIZATION")
 def analyze_l2_normalization(ctx: Context, step: int, op: Operator) -> FieldsSpec:
     """TFLM normalizes along the last dimension of up to 4, with no fused activation; its int8 output is on scale
@@ -152,6 +156,8 @@ def analyze_l2_normalization(ctx: Context, step: int, op: Operator) -> FieldsSpe
     if base.activation(step, op) != 0:
         raise fail(step, op, "a fused activation is not supported (TFLM requires NONE)")
     depth = inp.shape[-1]
+    if kind == "int8" and depth > MAX_L2_DEPTH:
+        raise fail(step, op, f"int8 rows longer than {MAX_L2_DEPTH} values can overflow TFLM's int32 sum of squares")
     zero_point = inp.quant.zero_point if kind == "int8" else 0
     fields = {"rows": inp.elements // max(depth, 1), "depth": depth, "input_zero_point": zero_point}
     return FieldsSpec(step, op, kind, fields)

@@ -17,6 +17,16 @@ struct L2NormalizationParams {
   int32_t input_zero_point;
 };
 
+// In int32 as TFLM: exact for up to 33,025 values of at most 255^2 each (the generator refuses longer rows).
+inline int32_t SumOfSquaresInt8(const int8_t* row, int32_t depth, int32_t zero_point) {
+  int32_t squares = 0;
+  for (int32_t c = 0; c < depth; ++c) {
+    const int32_t value = row[c] - zero_point;
+    squares += value * value;
+  }
+  return squares;
+}
+
 inline void L2NormalizationFloat(const L2NormalizationParams& p, const float* input, float* output) {
   for (int32_t r = 0; r < p.rows; ++r) {
     const float* row = input + r * p.depth;
@@ -32,14 +42,9 @@ inline void L2NormalizationInt8(const L2NormalizationParams& p, const int8_t* in
   const int kOutputScale = 7;  // 1/128
   for (int32_t r = 0; r < p.rows; ++r) {
     const int8_t* row = input + r * p.depth;
-    int32_t squares = 0;
-    for (int32_t c = 0; c < p.depth; ++c) {
-      const int32_t value = row[c] - p.input_zero_point;
-      squares += value * value;
-    }
     int32_t inv_norm;
     int inv_norm_shift;
-    InvSqrtMultiplier(squares, &inv_norm, &inv_norm_shift);
+    InvSqrtMultiplier(SumOfSquaresInt8(row, p.depth, p.input_zero_point), &inv_norm, &inv_norm_shift);
     for (int32_t c = 0; c < p.depth; ++c) {
       const int32_t value =
           MultiplyByQuantizedMultiplier(row[c] - p.input_zero_point, inv_norm, inv_norm_shift + kOutputScale);
