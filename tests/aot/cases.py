@@ -362,6 +362,12 @@ CASES["l2_normalization_i8"] = lambda g: _unary(
 )
 CASES["log_softmax_f32"] = lambda g: _unary(g, "LOG_SOFTMAX", (3, 10), F32, F32, options("LogSoftmaxOptions"))
 CASES["log_softmax_f32_4d"] = lambda g: _unary(g, "LOG_SOFTMAX", (1, 2, 3, 5), F32, F32, options("LogSoftmaxOptions"))
+CASES["log_softmax_i8"] = lambda g: _unary(
+    g, "LOG_SOFTMAX", (4, 10), ("int8", 0.1, 3), ("int8", 16 / 256, 127), options("LogSoftmaxOptions")
+)
+CASES["log_softmax_i8_fine"] = lambda g: _unary(
+    g, "LOG_SOFTMAX", (2, 1, 33), ("int8", 0.02, -20), ("int8", 16 / 256, 127), options("LogSoftmaxOptions")
+)
 CASES["arg_max_f32_last"] = lambda g: _arg_max(g, (4, 3, 7), -1, F32)
 CASES["arg_max_i8_axis1"] = lambda g: _arg_max(g, (2, 9, 4), 1, ("int8", 0.1, 3))
 

@@ -1,7 +1,7 @@
 """SUM, REDUCE_MAX, ARG_MAX, L2_NORMALIZATION and LOG_SOFTMAX beyond the single-op cases of test_aot_ops.py (which
-run them, keep_dims or not, over one and several axes, on the host and on virtual-m4): saturating int8 sums, ties and
-the edges of the fixed-point inverse square root against TFLM, the folding of constant reductions, and the refused
-cases by name."""
+run them, keep_dims or not, over one and several axes, on the host and on virtual-m4): saturating int8 sums, ties,
+the edges of the fixed-point inverse square root and int8 LOG_SOFTMAX over every difference against TFLM, the
+folding of constant reductions, and the refused cases by name."""
 
 from __future__ import annotations
 
@@ -95,14 +95,34 @@ def test_constant_reductions_fold_and_match_tflm(tmp_path: Path) -> None:
         np.testing.assert_array_equal(ours, theirs)  # + 0: the folded values themselves, to the bit
 
 
-def _log_softmax(q, q_out) -> Callable[[GraphBuilder], ModelInfo]:
+def _log_softmax(q, q_out, shape=(2, 5)) -> Callable[[GraphBuilder], ModelInfo]:
     def build(g: GraphBuilder) -> ModelInfo:
-        x = g.input((2, 5), *q)
-        y = g.tensor((2, 5), *q_out)
+        x = g.input(shape, *q)
+        y = g.tensor(shape, *q_out)
         g.op("LOG_SOFTMAX", [x], [y])
         return g.model([y])
 
     return build
+
+
+@pytest.mark.integration
+def test_int8_log_softmax_matches_tflm_for_every_difference(tmp_path: Path) -> None:
+    """Rows holding every int8 value (every difference from the maximum, those below diff_min included), random
+    rows, constant rows and one-value rows, for input scales from 1/200 to 2."""
+    require_tool("g++")
+    rng = np.random.default_rng(16)
+    models, runs = [], []
+    for scale in (0.005, 0.03, 0.1, 0.4, 2.0):
+        q = ("int8", scale, int(rng.integers(-20, 20)))
+        models.append(_log_softmax(q, ("int8", 16 / 256, 127), (4, 256))(GraphBuilder(rng)))
+        every = rng.permutation(np.arange(-128, 128)).astype(np.int8)
+        rows = np.stack([every, rng.integers(-128, 128, 256), np.full(256, 5), rng.integers(-3, 3, 256)])
+        runs.append([[rows.astype(np.int8)]])
+    models.append(_log_softmax(("int8", 0.1, 0), ("int8", 16 / 256, 127), (7, 1))(GraphBuilder(rng)))
+    runs.append([[rng.integers(-128, 128, (7, 1)).astype(np.int8)]])
+    program = build_host_program(models, tmp_path)
+    for case, model in enumerate(models):
+        assert_same(program.run(case, runs[case]), oracle(model, runs[case]))
 
 
 def _reduce(opcode: str, shape, axes, q, q_out=None, keep=False) -> Callable[[GraphBuilder], ModelInfo]:
@@ -134,7 +154,10 @@ def _arg_max_to(out_dtype: str) -> Callable[[GraphBuilder], ModelInfo]:
         (_l2_norm((1, 1, 2, 2, 3), F32), "1 to 4 dimensions (as TFLM requires)"),
         (_l2_norm((2, 3), ("int16", 0.1, 0)), "has type int16 (supported: float32, int8)"),
         (_l2_norm((1, 33026), ("int8", 0.1, 0)), "int8 rows longer than 33025 values can overflow"),
-        (_log_softmax(("int8", 0.1, 0), ("int8", 16 / 256, 127)), "int8 LOG_SOFTMAX is not supported yet"),
+        (
+            _log_softmax(("int8", 0.1, 0), ("int8", 1 / 256, -128)),
+            "int8 output must have scale 16/256 and zero point 127",
+        ),
     ],
 )
 def test_refused_cases_are_named(build: Callable[[GraphBuilder], ModelInfo], message: str) -> None:

@@ -173,17 +173,32 @@ def l2_normalization(ctx: Context, s: FieldsSpec) -> list[str]:
 
 @analyzer("LOG_SOFTMAX")
 def analyze_log_softmax(ctx: Context, step: int, op: Operator) -> FieldsSpec:
-    """float32 along the last dimension. TFLM's int8 form (gemmlowp fixed point, like SOFTMAX's) is not here yet."""
+    """Along the last dimension. int8 as TFLM's Prepare: the output must be on scale 16/256, zero point 127; the
+    input rescaling is SOFTMAX's with beta 1, plus its inverse (the reverse scaling divisor)."""
     inp, out, kind = base.same_type(ctx, step, op, 1, "float32", "int8")
-    if kind == "int8":
-        raise fail(step, op, "int8 LOG_SOFTMAX is not supported yet (float32 is)")
     if not inp.shape or inp.shape != out.shape:
         raise fail(step, op, "input and output must have the same shape of at least one dimension")
     depth = inp.shape[-1]
-    return FieldsSpec(step, op, kind, {"rows": inp.elements // max(depth, 1), "depth": depth})
+    fields = {"rows": inp.elements // max(depth, 1), "depth": depth}
+    if kind == "float32":
+        return FieldsSpec(step, op, kind, fields)
+    if quant.f32(out.quant.scale) != quant.f32(16 / 256) or out.quant.zero_point != 127:
+        raise fail(step, op, "int8 output must have scale 16/256 and zero point 127 (as TFLM requires)")
+    p = quant.softmax_params(1.0, inp.quant.scale)
+    reverse = quant.quantize_multiplier((1 << (31 - p.left_shift)) / p.multiplier)
+    softmax = fields | {"input_multiplier": p.multiplier, "input_left_shift": p.left_shift, "diff_min": p.diff_min}
+    return FieldsSpec(
+        step,
+        op,
+        kind,
+        {"softmax": softmax, "reverse_scaling_divisor": reverse.value, "reverse_scaling_right_shift": -reverse.shift},
+    )
 
 
-@implementation("LOG_SOFTMAX", name="reference", summary="TFLM's reference (max, sum of exp, log)")
+@implementation("LOG_SOFTMAX", name="reference", summary="TFLM's reference (int8: gemmlowp fixed point)")
 def log_softmax(ctx: Context, s: FieldsSpec) -> list[str]:
-    header = "reference/softmax_float.h"
-    return base.unary_call(ctx, s.step, s.op, header, "LogSoftmaxFloatParams", "LogSoftmaxFloat", s.fields)
+    if s.kind == "int8":
+        header, struct, function = "reference/softmax_int8.h", "LogSoftmaxInt8Params", "LogSoftmaxInt8"
+    else:
+        header, struct, function = "reference/softmax_float.h", "LogSoftmaxFloatParams", "LogSoftmaxFloat"
+    return base.unary_call(ctx, s.step, s.op, header, struct, function, s.fields)
