@@ -206,12 +206,26 @@ CASES["quantize_f32_i8"] = lambda g: _unary(g, "QUANTIZE", (3, 9), F32, ("int8",
 CASES["requantize_i8_i8"] = lambda g: _unary(g, "QUANTIZE", (3, 9), ("int8", 0.05, 3), ("int8", 0.02, -7))
 CASES["dequantize_i8_f32"] = lambda g: _unary(g, "DEQUANTIZE", (2, 2, 8), ("int8", 0.037, -5), F32)
 
+for _op in ("ABS", "NEG", "SQRT", "RSQRT", "EXP", "LOG", "HARD_SWISH"):
+    CASES[f"{_op.lower()}_f32"] = lambda g, op=_op: _unary(g, op, (3, 11), F32, F32)
+CASES["leaky_relu_f32"] = lambda g: _unary(g, "LEAKY_RELU", (4, 9), F32, F32, options("LeakyReluOptions", alpha=0.2))
+CASES["leaky_relu_f32_negative_alpha"] = lambda g: _unary(
+    g, "LEAKY_RELU", (2, 3, 5), F32, F32, options("LeakyReluOptions", alpha=-1.5)
+)
+CASES["abs_i8_rescale"] = lambda g: _unary(g, "ABS", (4, 16), ("int8", 0.05, -7), ("int8", 0.03, -100))
+CASES["abs_i8_same_scale"] = lambda g: _unary(g, "ABS", (64,), ("int8", 0.05, 20), ("int8", 0.05, -128))
+CASES["leaky_relu_i8"] = lambda g: _unary(
+    g, "LEAKY_RELU", (4, 16), ("int8", 0.05, 3), ("int8", 0.04, -20), options("LeakyReluOptions", alpha=0.1)
+)
+CASES["rsqrt_i8"] = lambda g: _unary(g, "RSQRT", (4, 16), ("int8", 0.01, -128), ("int8", 0.05, -100))
+CASES["hard_swish_i8"] = lambda g: _unary(g, "HARD_SWISH", (4, 16), ("int8", 0.05, -10), ("int8", 0.03, -90))
+
 
 def binary_model(g: GraphBuilder, opcode: str, a_shape, b_shape, out_shape, qa, qb, qo, act=NONE):
     a = g.input(a_shape, *qa)
     b = g.input(b_shape, *qb)
     y = g.tensor(out_shape, *qo)
-    kind = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions"}.get(opcode)
+    kind = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions", "DIV": "DivOptions"}.get(opcode)
     g.op(opcode, [a, b], [y], options(kind, fused_activation_function=act) if kind else None)
     return g.model([y])
 
@@ -240,6 +254,9 @@ CASES["sub_i8_relu6"] = lambda g: binary_model(
 CASES["sub_i8_broadcast"] = lambda g: binary_model(
     g, "SUB", (1, 4, 3), (2, 1, 3), (2, 4, 3), ("int8", 0.07, -5), ("int8", 0.03, 8), ("int8", 0.09, 1)
 )
+CASES["div_f32_broadcast_relu6"] = lambda g: binary_model(g, "DIV", (2, 3, 4), (3, 1), (2, 3, 4), F32, F32, F32, RELU6)
+CASES["div_f32"] = lambda g: binary_model(g, "DIV", (4, 5), (4, 5), (4, 5), F32, F32, F32)
+CASES["div_i32_broadcast"] = lambda g: binary_model(g, "DIV", (3, 4), (4,), (3, 4), I32, I32, I32)
 CASES["add_i32_broadcast_relu_ignored"] = lambda g: binary_model(g, "ADD", (2, 3), (3,), (2, 3), I32, I32, I32, RELU)
 CASES["sub_i32_relu6"] = lambda g: binary_model(g, "SUB", (4, 5), (4, 5), (4, 5), I32, I32, I32, RELU6)
 CASES["mul_i32_broadcast"] = lambda g: binary_model(g, "MUL", (3, 1, 4), (2, 4), (3, 2, 4), I32, I32, I32)
@@ -266,14 +283,49 @@ CASES["squared_difference_i8_broadcast"] = lambda g: binary_model(
 )
 
 
-def _mean(g: GraphBuilder, dtype: str, shape, axes, keep: bool, in_q=None, out_q=None):
+def _prelu(g: GraphBuilder, shape, alpha_shape, q, alpha_q, out_q, constant_alpha: bool):
+    """PRELU as Keras exports it (a constant alpha per channel) or with alpha given at run time."""
+    x = g.input(shape, *q)
+    if constant_alpha:
+        dtype, scale = alpha_q[0], alpha_q[1]
+        alpha = g.weights(alpha_shape, dtype, scale)
+    else:
+        alpha = g.input(alpha_shape, *alpha_q)
+    y = g.tensor(shape, *out_q)
+    g.op("PRELU", [x, alpha], [y])
+    return g.model([y])
+
+
+CASES["prelu_f32_channel_alpha"] = lambda g: _prelu(g, (1, 4, 4, 3), (1, 1, 3), F32, F32, F32, True)
+CASES["prelu_f32_same_shape"] = lambda g: _prelu(g, (3, 5), (3, 5), F32, F32, F32, False)
+CASES["prelu_i8_channel_alpha"] = lambda g: _prelu(
+    g, (1, 3, 4, 5), (1, 1, 5), ("int8", 0.05, 4), ("int8", 0.004, 0), ("int8", 0.03, -9), True
+)
+CASES["prelu_i8_broadcast_runtime_alpha"] = lambda g: _prelu(
+    g, (2, 3, 4), (3, 1), ("int8", 0.07, -20), ("int8", 0.01, 10), ("int8", 0.06, 30), False
+)
+
+
+def _divide_by_constant(g: GraphBuilder):
+    """int8 DIV by a per-channel constant whose zero point -128 keeps every divisor (weights -127..127) nonzero."""
+    x = g.input((2, 3, 6), "int8", 0.05, 3)
+    d = g.tensor((6,), "int8", 0.02, -128, data=g.rng.integers(-127, 128, 6).astype(np.int8))
+    y = g.tensor((2, 3, 6), "int8", 0.04, -5)
+    g.op("DIV", [x, d], [y], options("DivOptions", fused_activation_function=RELU))
+    return g.model([y])
+
+
+CASES["div_i8_constant_divisor"] = _divide_by_constant
+
+
+def _mean(g: GraphBuilder, dtype: str, shape, axes, keep: bool, in_q=None, out_q=None, opcode="MEAN"):
     x = g.input(shape, *(in_q or F32))
     axis = g.const(axes)
     rank = len(shape)
     resolved = {a % rank for a in axes}
     out_shape = tuple(1 if i in resolved else d for i, d in enumerate(shape) if keep or i not in resolved)
     y = g.tensor(out_shape, *(out_q or F32))
-    g.op("MEAN", [x, axis], [y], options("ReducerOptions", keep_dims=keep))
+    g.op(opcode, [x, axis], [y], options("ReducerOptions", keep_dims=keep))
     return g.model([y])
 
 
@@ -281,6 +333,43 @@ CASES["mean_f32_hw_keep"] = lambda g: _mean(g, "float32", (1, 5, 6, 3), [1, 2], 
 CASES["mean_f32_last"] = lambda g: _mean(g, "float32", (3, 4, 7), [-1], False)
 CASES["mean_i8_hw"] = lambda g: _mean(g, "int8", (1, 4, 5, 6), [1, 2], True, ("int8", 0.05, -3), ("int8", 0.02, 4))
 CASES["mean_i8_axes02"] = lambda g: _mean(g, "int8", (3, 4, 5), [0, 2], False, ("int8", 0.05, 7), ("int8", 0.05, 7))
+CASES["sum_f32_axes02_keep"] = lambda g: _mean(g, "float32", (3, 4, 5), [0, -1], True, opcode="SUM")
+CASES["sum_i8_hw"] = lambda g: _mean(
+    g, "int8", (1, 4, 5, 6), [1, 2], False, ("int8", 0.05, -3), ("int8", 0.4, 4), opcode="SUM"
+)
+CASES["sum_i8_last_keep"] = lambda g: _mean(
+    g, "int8", (6, 7), [1], True, ("int8", 0.02, 10), ("int8", 0.03, -6), opcode="SUM"
+)
+CASES["reduce_max_f32_axis1"] = lambda g: _mean(g, "float32", (2, 6, 3), [1], False, opcode="REDUCE_MAX")
+CASES["reduce_max_i8_axes01_keep"] = lambda g: _mean(
+    g, "int8", (3, 4, 2, 5), [0, 1], True, ("int8", 0.05, 7), ("int8", 0.05, 7), opcode="REDUCE_MAX"
+)
+
+
+def _arg_max(g: GraphBuilder, shape, axis: int, q):
+    x = g.input(shape, *q)
+    out_shape = tuple(d for i, d in enumerate(shape) if i != axis % len(shape))
+    y = g.tensor(out_shape, "int32")
+    g.op("ARG_MAX", [x, g.const([axis])], [y], options("ArgMaxOptions", output_type=2))
+    return g.model([y])
+
+
+CASES["l2_normalization_f32"] = lambda g: _unary(
+    g, "L2_NORMALIZATION", (2, 3, 8), F32, F32, options("L2NormOptions", fused_activation_function=NONE)
+)
+CASES["l2_normalization_i8"] = lambda g: _unary(
+    g, "L2_NORMALIZATION", (5, 12), ("int8", 0.05, -4), ("int8", 1 / 128, 0), options("L2NormOptions")
+)
+CASES["log_softmax_f32"] = lambda g: _unary(g, "LOG_SOFTMAX", (3, 10), F32, F32, options("LogSoftmaxOptions"))
+CASES["log_softmax_f32_4d"] = lambda g: _unary(g, "LOG_SOFTMAX", (1, 2, 3, 5), F32, F32, options("LogSoftmaxOptions"))
+CASES["log_softmax_i8"] = lambda g: _unary(
+    g, "LOG_SOFTMAX", (4, 10), ("int8", 0.1, 3), ("int8", 16 / 256, 127), options("LogSoftmaxOptions")
+)
+CASES["log_softmax_i8_fine"] = lambda g: _unary(
+    g, "LOG_SOFTMAX", (2, 1, 33), ("int8", 0.02, -20), ("int8", 16 / 256, 127), options("LogSoftmaxOptions")
+)
+CASES["arg_max_f32_last"] = lambda g: _arg_max(g, (4, 3, 7), -1, F32)
+CASES["arg_max_i8_axis1"] = lambda g: _arg_max(g, (2, 9, 4), 1, ("int8", 0.1, 3))
 
 
 def _pad(g: GraphBuilder, shape, pads, q):

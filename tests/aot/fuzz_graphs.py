@@ -125,7 +125,7 @@ def random_graph(seed: int, int8: bool) -> ModelInfo:
             other = same[int(rng.integers(0, len(same)))]
             oq = _q(rng, int8)
             y = g.tensor(cur.shape, *oq)
-            opcode = str(rng.choice(["ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE"]))
+            opcode = str(rng.choice(["ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE", "PRELU"]))
             table = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions"}.get(opcode)
             opts = options(table, fused_activation_function=act) if table else None
             g.op(opcode, [cur.index, other.index], [y], opts)
@@ -134,7 +134,7 @@ def random_graph(seed: int, int8: bool) -> ModelInfo:
             out, y = _move(g, rng, cur)
             values.append(Value(y, out, cur.quant))
         elif kind == "unary":
-            opcode = str(rng.choice(["RELU", "RELU6", "LOGISTIC", "TANH"]))
+            opcode = str(rng.choice(["RELU", "RELU6", "LOGISTIC", "TANH", "ABS", "LEAKY_RELU", "HARD_SWISH"]))
             if not int8:
                 oq = cur.quant
             elif opcode == "LOGISTIC":
@@ -146,7 +146,8 @@ def random_graph(seed: int, int8: bool) -> ModelInfo:
             else:
                 oq = _q(rng, int8)
             y = g.tensor(cur.shape, *oq)
-            g.op(opcode, [cur.index], [y])
+            alpha = float(rng.choice([0.1, 0.3, -0.2, 1.5]))
+            g.op(opcode, [cur.index], [y], options("LeakyReluOptions", alpha=alpha) if opcode == "LEAKY_RELU" else None)
             values.append(Value(y, cur.shape, oq))
         elif kind == "concat":
             fits = [v for v in values if v.shape[:3] == cur.shape[:3] and v.quant == cur.quant]

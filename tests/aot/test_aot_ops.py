@@ -68,7 +68,7 @@ def test_every_case_matches_tflm_on_virtual_m4(program: HostProgram, tmp_path: P
 
 @pytest.mark.integration
 def test_int8_arithmetic_matches_tflm_for_every_pair_of_inputs(tmp_path: Path) -> None:
-    """ADD, SUB, SQUARED_DIFFERENCE, MUL and MAXIMUM over all 65,536 int8 input pairs, for random scales and zero
+    """ADD, SUB, SQUARED_DIFFERENCE, MUL, MAXIMUM and PRELU over all 65,536 int8 input pairs, for random scales and zero
     points: every requantization path, not only what random inputs happen to reach."""
     require_tool("g++")
     values = np.arange(-128, 128, dtype=np.int8)
@@ -77,11 +77,31 @@ def test_int8_arithmetic_matches_tflm_for_every_pair_of_inputs(tmp_path: Path) -
     models = []
     for _ in range(3):
         qa, qb, qo = (("int8", float(rng.uniform(0.005, 0.2)), int(rng.integers(-20, 20))) for _ in range(3))
-        for opcode in ("ADD", "SUB", "SQUARED_DIFFERENCE", "MUL", "MAXIMUM"):
+        for opcode in ("ADD", "SUB", "SQUARED_DIFFERENCE", "MUL", "MAXIMUM", "PRELU"):
             models.append(binary_model(GraphBuilder(rng), opcode, (65536,), (65536,), (65536,), qa, qb, qo))
     program = build_host_program(models, tmp_path)
     for case, model in enumerate(models):
         assert_same(program.run(case, inputs), oracle(model, inputs))
+
+
+@pytest.mark.integration
+def test_int8_div_matches_tflm_for_every_pair_with_a_nonzero_divisor(tmp_path: Path) -> None:
+    """DIV over every int8 dividend and every divisor but the zero point (a zero divisor is undefined in TFLM), for
+    random scales and zero points, fine and coarse output scales."""
+    require_tool("g++")
+    rng = np.random.default_rng(13)
+    models, inputs = [], []
+    for scale_out in (0.002, 0.05, 1.5):
+        qa, qb = (("int8", float(rng.uniform(0.005, 0.2)), int(rng.integers(-20, 20))) for _ in range(2))
+        values = np.arange(-128, 128, dtype=np.int8)
+        divisors = values[values != qb[2]]
+        a, b = np.repeat(values, divisors.size), np.tile(divisors, 256)
+        qo = ("int8", scale_out, int(rng.integers(-20, 20)))
+        models.append(binary_model(GraphBuilder(rng), "DIV", a.shape, b.shape, a.shape, qa, qb, qo))
+        inputs.append([[a, b]])
+    program = build_host_program(models, tmp_path)
+    for case, model in enumerate(models):
+        assert_same(program.run(case, inputs[case]), oracle(model, inputs[case]))
 
 
 @pytest.mark.integration

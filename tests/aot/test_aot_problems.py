@@ -15,15 +15,15 @@ from tinyflash.runtimes import aot_support
 
 
 def _many_problems() -> ModelInfo:
-    """Five independent ops: EXP and LOG have no AOT kernel, int16 RELU and a SOFTMAX with the wrong output
+    """Five independent ops: COS and SIN have no AOT kernel, int16 RELU and a SOFTMAX with the wrong output
     quantization are refused cases, a float RELU is fine."""
     g = GraphBuilder(np.random.default_rng(0))
     outs = []
     for opcode, q_in, q_out, opts in (
-        ("EXP", ("float32",), ("float32",), None),
+        ("COS", ("float32",), ("float32",), None),
         ("RELU", ("int16", 0.1, 0), ("int16", 0.1, 0), None),
         ("SOFTMAX", ("int8", 0.1, 0), ("int8", 0.1, 0), options("SoftmaxOptions", beta=1.0)),
-        ("LOG", ("float32",), ("float32",), None),
+        ("SIN", ("float32",), ("float32",), None),
         ("RELU", ("float32",), ("float32",), None),
     ):
         x = g.input((2, 4), *q_in)
@@ -34,10 +34,10 @@ def _many_problems() -> ModelInfo:
 
 
 EXPECTED = [
-    (0, "EXP", "no AOT kernel"),
+    (0, "COS", "no AOT kernel"),
     (1, "RELU", "tensor 't2/é int16' has type int16 (supported: float32, int8)"),
     (2, "SOFTMAX", "int8 output must have scale 1/256 and zero point -128 (as TFLM requires)"),
-    (3, "LOG", "no AOT kernel"),
+    (3, "SIN", "no AOT kernel"),
 ]
 
 
@@ -46,7 +46,7 @@ def test_the_generator_reports_every_problem() -> None:
         generate(_many_problems())
     assert [(p.step, p.opcode, p.reason) for p in err.value.problems] == EXPECTED
     assert err.value.message.startswith(
-        "the AOT runtime has no kernel for EXP, LOG; it cannot compile operator 1 (RELU)"
+        "the AOT runtime has no kernel for COS, SIN; it cannot compile operator 1 (RELU)"
     )
     assert "operator 2 (SOFTMAX)" in err.value.message and "--runtime tflm" in err.value.hint
 
@@ -54,7 +54,7 @@ def test_the_generator_reports_every_problem() -> None:
 def test_aot_support_lists_them() -> None:
     support = aot_support(_many_problems())
     assert not support.supported
-    assert support.unsupported_ops == ("EXP", "LOG")
+    assert support.unsupported_ops == ("COS", "SIN")
     assert list(support.problems) == EXPECTED
 
 
@@ -64,12 +64,12 @@ def test_inspect_lists_them_in_the_table_and_json(run_cli, tmp_path) -> None:
     code, out, _ = run_cli("inspect", str(path), "--json")
     assert code == 0
     aot = json.loads(out)["aot"]
-    assert not aot["supported"] and aot["unsupported_ops"] == ["EXP", "LOG"]
+    assert not aot["supported"] and aot["unsupported_ops"] == ["COS", "SIN"]
     assert [(p["step"], p["op"], p["reason"]) for p in aot["problems"]] == EXPECTED
     code, out, _ = run_cli("inspect", str(path))
     assert code == 0
-    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.split()[:1] in (["EXP"], ["RELU"])}
-    assert rows["EXP"][-2:] == ["no", "kernel"] and rows["RELU"][-2:] == ["1", "refused"]
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.split()[:1] in (["COS"], ["RELU"])}
+    assert rows["COS"][-2:] == ["no", "kernel"] and rows["RELU"][-2:] == ["1", "refused"]
     for step, op, reason in EXPECTED:
         assert f"AOT: operator {step} ({op}): {reason}" in out
 

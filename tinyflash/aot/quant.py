@@ -52,6 +52,11 @@ def f32(x: float) -> float:
     return float(np.float32(x))
 
 
+def f32_div(a: float, b: float) -> float:
+    """``a / b`` as C++ divides two floats (the ratio of scales most Prepare functions widen to double)."""
+    return float(np.float32(a) / np.float32(b))
+
+
 def quantize_f32(value: float, scale: float, zero_point: int) -> int:
     """``zero_point + round(value / scale)`` with the division in float32, as the activation-range helper does."""
     return zero_point + int(round_half_away(float(np.float32(value) / np.float32(scale))))
@@ -82,8 +87,8 @@ def activation_range_float(activation: int) -> tuple[float, float]:
 
 
 def activation_range_int32(opcode: str, activation: int) -> tuple[int, int]:
-    """Bounds of int32 ADD, SUB and MUL in TFLM: ADD ignores the fused activation (it clamps to the int32 range);
-    SUB and MUL clamp as CalculateActivationRange does."""
+    """Bounds of int32 ADD, SUB, MUL and DIV in TFLM: ADD ignores the fused activation (it clamps to the int32
+    range); SUB, MUL and DIV clamp as CalculateActivationRange does."""
     if opcode == "ADD" or activation not in (ACT_RELU, ACT_RELU6, ACT_RELU_N1_TO_1):
         return -(2**31), 2**31 - 1
     return {ACT_RELU: (0, 2**31 - 1), ACT_RELU6: (0, 6), ACT_RELU_N1_TO_1: (-1, 1)}[activation]

@@ -15,6 +15,7 @@ import numpy as np
 from ...model import Operator, Tensor
 from .. import quant
 from ..context import Context, fail
+from ..registry import OpSpec
 
 INT_TYPES = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767)}
 
@@ -25,6 +26,29 @@ def io(ctx: Context, step: int, op: Operator, n_in: int) -> tuple[list[Tensor | 
     if len([t for t in ins[:n_in] if t is not None]) < n_in or len(op.outputs) != 1 or op.outputs[0] < 0:
         raise fail(step, op, f"expected {n_in} input(s) and one output")
     return ins, ctx.tensor(op.outputs[0])
+
+
+@dataclass(frozen=True)
+class FieldsSpec(OpSpec):
+    """The spec of an op whose analyzer works out its kernel's parameters whole: the input type and the fields."""
+
+    kind: str
+    fields: dict
+
+
+def first_input(ctx: Context, step: int, op: Operator, n_in: int, *types: str) -> tuple[Tensor, Tensor, str]:
+    """The first input (of one of ``types``), the output, and the input's type."""
+    ins, out = io(ctx, step, op, n_in)
+    inp = ins[0]
+    assert inp is not None
+    return inp, out, dtype(step, op, inp, *types)
+
+
+def same_type(ctx: Context, step: int, op: Operator, n_in: int, *types: str) -> tuple[Tensor, Tensor, str]:
+    """The first input and the output of an op that keeps its input's type (one of ``types``), and that type."""
+    inp, out, kind = first_input(ctx, step, op, n_in, *types)
+    dtype(step, op, out, kind)
+    return inp, out, kind
 
 
 @dataclass(frozen=True)
@@ -100,6 +124,16 @@ def const_ints(ctx: Context, step: int, op: Operator, index: int, what: str) -> 
 
 def op_name(step: int) -> str:
     return f"kOp{step}"
+
+
+def unary_call(
+    ctx: Context, step: int, op: Operator, header: str, struct: str, function: str, fields: dict
+) -> list[str]:
+    """The emitter most one-input kernels need: their header, their parameters, one call on (input, output)."""
+    name = op_name(step)
+    ctx.use(header)
+    ctx.params(struct, name, fields)
+    return [f"{function}({name}, {ctx.pointer(op.inputs[0], True)}, {ctx.pointer(op.outputs[0])});"]
 
 
 def float_range(act: int) -> dict[str, float]:

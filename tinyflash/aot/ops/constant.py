@@ -1,6 +1,6 @@
 """Folders for SHAPE (of any tensor: shapes are static) and for elementwise arithmetic on constants: ADD, SUB,
-MUL, SQUARED_DIFFERENCE on int32 or float32 tensors (the shape arithmetic of dynamic-shape exports), MAXIMUM and
-MINIMUM on any type (TFLM compares raw values, int8 included).
+MUL, DIV, SQUARED_DIFFERENCE on int32 or float32 tensors (the shape arithmetic of dynamic-shape exports), MAXIMUM and
+MINIMUM on any type (TFLM compares raw values, int8 included), PRELU on float32.
 
 numpy computes what TFLM's kernels do for these: IEEE float32 operations one at a time, then the fused
 activation's clamp; wrapping int32 arithmetic, then the bounds TFLM applies (quant.activation_range_int32).
@@ -17,6 +17,19 @@ from ..context import Context
 from ..fold import NUMPY, constant
 from ..registry import folder
 
+
+def _divide(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """float32 division; int32 truncating toward zero as C++, wrapping INT32_MIN / -1. None (not folded: the
+    device's kernel decides) for an int32 zero divisor."""
+    if a.dtype != np.int32:
+        return a / b
+    if np.any(b == 0):
+        return None
+    wide_a, wide_b = a.astype(np.int64), b.astype(np.int64)
+    quotient = np.abs(wide_a) // np.abs(wide_b) * np.sign(wide_a) * np.sign(wide_b)
+    return quotient.astype(np.int32)  # wraps 2^31 to INT32_MIN
+
+
 _ARITHMETIC = {
     "ADD": np.add,
     "SUB": np.subtract,
@@ -24,10 +37,14 @@ _ARITHMETIC = {
     "SQUARED_DIFFERENCE": lambda a, b: (a - b) * (a - b),
     "MAXIMUM": lambda a, b: np.where(a > b, a, b),
     "MINIMUM": lambda a, b: np.where(a < b, a, b),
+    "PRELU": lambda a, b: np.where(a >= 0, a, a * b),
+    "DIV": _divide,
 }
 #: The types each folds: exact in numpy as in TFLM's kernel.
-_TYPES = dict.fromkeys(("ADD", "SUB", "MUL", "SQUARED_DIFFERENCE"), ("int32", "float32")) | dict.fromkeys(
-    ("MAXIMUM", "MINIMUM"), ("int8", "int16", "int32", "float32")
+_TYPES = (
+    dict.fromkeys(("ADD", "SUB", "MUL", "DIV", "SQUARED_DIFFERENCE"), ("int32", "float32"))
+    | dict.fromkeys(("MAXIMUM", "MINIMUM"), ("int8", "int16", "int32", "float32"))
+    | {"PRELU": ("float32",)}
 )
 
 
@@ -51,11 +68,11 @@ def fold_arithmetic(ctx: Context, step: int, op: Operator) -> dict[int, np.ndarr
         return None
     with np.errstate(all="ignore"):
         values = _ARITHMETIC[op.opcode](constant(ctx, op.inputs[0]), constant(ctx, op.inputs[1]))
-    if values.shape != out.shape:
+    if values is None or values.shape != out.shape:
         return None
-    if out.dtype == "float32" and op.opcode in ("ADD", "SUB", "MUL"):
+    if out.dtype == "float32" and op.opcode in ("ADD", "SUB", "MUL", "DIV"):
         lo, hi = (np.float32(v) for v in quant.activation_range_float(act))
         values = np.minimum(np.maximum(values, lo), hi)
-    elif out.dtype == "int32" and op.opcode in ("ADD", "SUB", "MUL"):
+    elif out.dtype == "int32" and op.opcode in ("ADD", "SUB", "MUL", "DIV"):
         values = np.clip(values, *quant.activation_range_int32(op.opcode, act))
     return {op.outputs[0]: values}

@@ -1,4 +1,4 @@
-"""Elementwise ops: ADD, SUB, MUL, SQUARED_DIFFERENCE, MAXIMUM, MINIMUM, RELU, RELU6, LOGISTIC, TANH, SOFTMAX,
+"""Elementwise ops: ADD, SUB, MUL, SQUARED_DIFFERENCE, MAXIMUM, MINIMUM, PRELU, RELU, RELU6, LOGISTIC, TANH, SOFTMAX,
 QUANTIZE, DEQUANTIZE (reference)."""
 
 from __future__ import annotations
@@ -54,18 +54,20 @@ def _broadcast(step: int, op: Operator, a: Tensor, b: Tensor, out: Tensor) -> di
 
 
 #: Binary ops broadcasting their inputs, float32 and int8; the kernel function each calls.
-BINARY = {"ADD": "Add", "SUB": "Sub", "MUL": "Mul", "SQUARED_DIFFERENCE": "SquaredDifference"}
+BINARY = {"ADD": "Add", "SUB": "Sub", "MUL": "Mul", "DIV": "Div", "SQUARED_DIFFERENCE": "SquaredDifference"}
 MIN_MAX = {"MAXIMUM": "Maximum", "MINIMUM": "Minimum"}
-#: Types beyond float32 and int8: MAXIMUM and MINIMUM compare raw values of any type TFLM takes; int32 ADD, SUB and
-#: MUL are plain integer arithmetic (reference/arithmetic_int32.h).
+#: Types beyond float32 and int8: MAXIMUM and MINIMUM compare raw values of any type TFLM takes; int32 ADD, SUB, MUL
+#: and DIV are plain integer arithmetic (reference/arithmetic_int32.h).
 TYPES = dict.fromkeys(MIN_MAX, ("float32", "int8", "int16", "int32")) | dict.fromkeys(
-    ("ADD", "SUB", "MUL"), ("float32", "int8", "int32")
+    ("ADD", "SUB", "MUL", "DIV"), ("float32", "int8", "int32")
 )
+#: The header of each kernel's float32 and int8 forms (add_*.h: the ADD family).
+HEADERS = {"Add": "add", "Sub": "add", "SquaredDifference": "add", "Mul": "mul", "Div": "div"}
 #: The ADD family's int8 parameters, each formed as the TFLM runtime's Prepare does (SUB: ADD's, in double).
 PARAMS = {"Add": quant.add_params, "Sub": quant.add_params, "SquaredDifference": quant.squared_difference_params}
 
 
-@analyzer(*BINARY, *MIN_MAX)
+@analyzer(*BINARY, *MIN_MAX, "PRELU")
 def analyze_binary(ctx: Context, step: int, op: Operator) -> BinarySpec:
     ins, out = base.io(ctx, step, op, 2)
     a, b = ins[0], ins[1]
@@ -74,7 +76,10 @@ def analyze_binary(ctx: Context, step: int, op: Operator) -> BinarySpec:
     kind = base.dtype(step, op, a, *TYPES.get(op.opcode, ("float32", "int8")))
     base.dtype(step, op, b, kind)
     base.dtype(step, op, out, kind)
-    return BinarySpec(step, op, kind, a, b, out, act, _broadcast(step, op, a, b, out))
+    spec = BinarySpec(step, op, kind, a, b, out, act, _broadcast(step, op, a, b, out))
+    if op.opcode == "DIV" and kind == "int8":
+        _quotient_multiplier(spec)  # refuses scales TFLM cannot rescale
+    return spec
 
 
 def _shape(ctx: Context, s: BinarySpec) -> dict:
@@ -94,11 +99,34 @@ def min_max(ctx: Context, s: BinarySpec) -> list[str]:
     return [f"{MIN_MAX[s.op.opcode]}({name}, {_tensors(ctx, s.op)});"]
 
 
+@implementation("PRELU", name="reference", summary="TFLM's reference arithmetic, alpha broadcast")
+def prelu(ctx: Context, s: BinarySpec) -> list[str]:
+    name = base.op_name(s.step)
+    ctx.use("reference/prelu.h")
+    shape = _shape(ctx, s)
+    if s.kind == "float32":
+        ctx.params("BinaryParams", name, shape)
+        return [f"PreluFloat({name}, {_tensors(ctx, s.op)});"]
+    si, sa, so = (quant.f32(t.quant.scale) for t in (s.a, s.b, s.output))  # CalculatePreluParams: in double
+    identity, alpha = quant.quantize_multiplier(si / so), quant.quantize_multiplier(si * sa / so)
+    fields = {
+        "input_offset": -s.a.quant.zero_point,
+        "alpha_offset": -s.b.quant.zero_point,
+        "output_offset": s.output.quant.zero_point,
+        "identity_multiplier": identity.value,
+        "identity_shift": identity.shift,
+        "alpha_multiplier": alpha.value,
+        "alpha_shift": alpha.shift,
+    }
+    ctx.params("PreluInt8Params", name, shape | fields)
+    return [f"PreluInt8({name}, {_tensors(ctx, s.op)});"]
+
+
 @implementation(*BINARY, name="reference", summary="TFLM's reference arithmetic, broadcasting")
 def binary(ctx: Context, s: BinarySpec) -> list[str]:
     name = base.op_name(s.step)
     kernel = BINARY[s.op.opcode]
-    header = "mul" if kernel == "Mul" else "add"  # add_*.h: the ADD family (ADD, SUB, SQUARED_DIFFERENCE)
+    header = HEADERS[kernel]
     shape = _shape(ctx, s)
     if s.kind == "int32":
         ctx.use("reference/arithmetic_int32.h")
@@ -106,7 +134,7 @@ def binary(ctx: Context, s: BinarySpec) -> list[str]:
         ctx.params("BinaryInt32Params", name, shape | {"activation_min": lo, "activation_max": hi})
         return [f"{kernel}Int32({name}, {_tensors(ctx, s.op)});"]
     if s.kind == "float32":
-        ctx.use(f"reference/{header}_float.h")
+        ctx.use(f"reference/{'mul' if kernel == 'Div' else header}_float.h")  # mul_float.h: MUL and DIV
         if kernel == "SquaredDifference":
             ctx.params("BinaryParams", name, shape)
         else:
@@ -127,13 +155,29 @@ def binary(ctx: Context, s: BinarySpec) -> list[str]:
             "output_shift": p.output.shift,
         }
     else:
-        m = quant.quantize_multiplier(
-            quant.f32(s.a.quant.scale) * quant.f32(s.b.quant.scale) / quant.f32(s.output.quant.scale)
-        )
+        m = _product_multiplier(s) if kernel == "Mul" else _quotient_multiplier(s)
         fields |= {"multiplier": m.value, "shift": m.shift}
     ctx.use(f"reference/{header}_int8.h")
-    ctx.params(f"{header.title()}Int8Params", name, fields)
+    ctx.params("AddInt8Params" if header == "add" else "BinaryInt8Params", name, fields)
     return [f"{kernel}Int8({name}, {_tensors(ctx, s.op)});"]
+
+
+def _product_multiplier(s: BinarySpec) -> quant.Multiplier:
+    """MUL: s1 * s2 / s_out in double."""
+    return quant.quantize_multiplier(
+        quant.f32(s.a.quant.scale) * quant.f32(s.b.quant.scale) / quant.f32(s.output.quant.scale)
+    )
+
+
+def _quotient_multiplier(s: BinarySpec) -> quant.Multiplier:
+    """DIV: s1 / (s2 * s_out), all in float32 as TFLM's CalculateOpDataDiv, then widened. The kernel shifts the
+    dividend into its headroom (at least 23 bits for int8 operands) and takes that back in the final shift, which
+    must stay a right shift: TFLM's arithmetic is undefined beyond, so such scales are refused."""
+    denominator = quant.f32(quant.f32(s.b.quant.scale) * quant.f32(s.output.quant.scale))
+    m = quant.quantize_multiplier(quant.f32_div(s.a.quant.scale, denominator))
+    if m.shift > 23:
+        raise fail(s.step, s.op, "the scales' ratio in1 / (in2 * out) exceeds 2^23 (TFLM's DIV cannot rescale it)")
+    return m
 
 
 @analyzer("RELU", "RELU6", "LOGISTIC", "TANH", "SOFTMAX")
@@ -277,6 +321,6 @@ def dequantize(ctx: Context, s: UnarySpec) -> list[str]:
     name = base.op_name(s.step)
     scale, zp = quant.f32(s.input.quant.scale), s.input.quant.zero_point
     table = ctx.array("float", f"{name}Table", [float(np.float32(scale * (q - zp))) for q in range(-128, 128)], 8)
-    ctx.use("reference/dequantize_int8.h")
+    ctx.use("reference/lookup_int8.h")
     ctx.params("DequantizeInt8Params", name, {"count": s.output.elements, "table": table})
     return [f"DequantizeInt8({name}, {_tensors(ctx, s.op)});"]

@@ -1,30 +1,22 @@
-"""RESHAPE (and SQUEEZE, EXPAND_DIMS), CONCATENATION, PAD and MEAN (reference implementations)."""
+"""RESHAPE (and SQUEEZE, EXPAND_DIMS), CONCATENATION and PAD (reference implementations)."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
 from ...model import Operator
 from .. import emit, quant
 from ..context import Context, fail
-from ..registry import OpSpec, analyzer, implementation
+from ..registry import analyzer, implementation
 from . import base
-
-
-@dataclass(frozen=True)
-class ShapeSpec(OpSpec):
-    kind: str
-    fields: dict  # the kernel's parameters, worked out by the analyzer
-
+from .base import FieldsSpec
 
 #: Ops that keep the bytes and change only the shape (the planner aliases them).
 RESHAPES = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS")
 
 
 @analyzer(*RESHAPES)
-def analyze_reshape(ctx: Context, step: int, op: Operator) -> ShapeSpec:
+def analyze_reshape(ctx: Context, step: int, op: Operator) -> FieldsSpec:
     ins, out = base.io(ctx, step, op, 1)
     inp = ins[0]
     assert inp is not None
@@ -38,11 +30,11 @@ def analyze_reshape(ctx: Context, step: int, op: Operator) -> ShapeSpec:
             shape[shape.index(-1)] = out.elements // known if known else -1
         if tuple(shape) != out.shape:
             raise fail(step, op, f"the shape tensor says {shape}, the output has shape {list(out.shape)}")
-    return ShapeSpec(step, op, inp.dtype, {})
+    return FieldsSpec(step, op, inp.dtype, {})
 
 
 @implementation(*RESHAPES, name="alias", summary="the output shares the input's bytes, or one memcpy")
-def reshape(ctx: Context, s: ShapeSpec) -> list[str]:
+def reshape(ctx: Context, s: FieldsSpec) -> list[str]:
     src, dst = s.op.inputs[0], s.op.outputs[0]
     assert ctx.plan is not None
     if not ctx.tensor(src).is_constant and ctx.plan.offsets.get(src) == ctx.plan.offsets.get(dst):
@@ -51,7 +43,7 @@ def reshape(ctx: Context, s: ShapeSpec) -> list[str]:
 
 
 @analyzer("CONCATENATION")
-def analyze_concatenation(ctx: Context, step: int, op: Operator) -> ShapeSpec:
+def analyze_concatenation(ctx: Context, step: int, op: Operator) -> FieldsSpec:
     if len(op.outputs) != 1 or op.outputs[0] < 0 or not op.inputs or min(op.inputs) < 0:
         raise fail(step, op, "expected inputs and one output")
     out = ctx.tensor(op.outputs[0])
@@ -77,11 +69,11 @@ def analyze_concatenation(ctx: Context, step: int, op: Operator) -> ShapeSpec:
     outer = int(np.prod(out.shape[:axis], dtype=np.int64))
     item = out.nbytes // max(out.elements, 1)
     runs = [int(np.prod(t.shape[axis:], dtype=np.int64)) * item for t in ins]
-    return ShapeSpec(step, op, out.dtype, {"outer": outer, "inputs": len(ins), "runs": runs})
+    return FieldsSpec(step, op, out.dtype, {"outer": outer, "inputs": len(ins), "runs": runs})
 
 
 @implementation("CONCATENATION", name="reference", summary="one memcpy per input run")
-def concatenation(ctx: Context, s: ShapeSpec) -> list[str]:
+def concatenation(ctx: Context, s: FieldsSpec) -> list[str]:
     name = base.op_name(s.step)
     ctx.use("reference/concatenation.h")
     runs = ctx.array("int32_t", f"{name}RunBytes", s.fields["runs"])
@@ -98,12 +90,8 @@ def concatenation(ctx: Context, s: ShapeSpec) -> list[str]:
 
 
 @analyzer("PAD")
-def analyze_pad(ctx: Context, step: int, op: Operator) -> ShapeSpec:
-    ins, out = base.io(ctx, step, op, 2)
-    inp = ins[0]
-    assert inp is not None
-    kind = base.dtype(step, op, inp, "float32", "int8")
-    base.dtype(step, op, out, kind)
+def analyze_pad(ctx: Context, step: int, op: Operator) -> FieldsSpec:
+    inp, out, kind = base.same_type(ctx, step, op, 2, "float32", "int8")
     paddings = base.const_ints(ctx, step, op, op.inputs[1], "paddings")
     rank = len(inp.shape)
     if rank > 4 or len(paddings) != 2 * rank or any(p < 0 for p in paddings):
@@ -114,60 +102,9 @@ def analyze_pad(ctx: Context, step: int, op: Operator) -> ShapeSpec:
     if any(i + b + a != o for i, b, a, o in zip(in4, before, after, out4, strict=True)):
         raise fail(step, op, "paddings do not match the output shape")
     value = 0 if kind == "float32" else out.quant.zero_point
-    return ShapeSpec(step, op, kind, {"input_shape": in4, "output_shape": out4, "before": before, "pad_value": value})
+    return FieldsSpec(step, op, kind, {"input_shape": in4, "output_shape": out4, "before": before, "pad_value": value})
 
 
 @implementation("PAD", name="reference", summary="fill, then one memcpy per row")
-def pad(ctx: Context, s: ShapeSpec) -> list[str]:
-    name = base.op_name(s.step)
-    ctx.use("reference/pad.h")
-    ctx.params("PadParams", name, s.fields)
-    return [f"Pad({name}, {ctx.pointer(s.op.inputs[0], True)}, {ctx.pointer(s.op.outputs[0])});"]
-
-
-@analyzer("MEAN")
-def analyze_mean(ctx: Context, step: int, op: Operator) -> ShapeSpec:
-    ins, out = base.io(ctx, step, op, 2)
-    inp = ins[0]
-    assert inp is not None
-    kind = base.dtype(step, op, inp, "float32", "int8")
-    base.dtype(step, op, out, kind)
-    rank = len(inp.shape)
-    axes = sorted({a + rank if a < 0 else a for a in base.const_ints(ctx, step, op, op.inputs[1], "axis")})
-    if rank > 4 or any(not 0 <= a < rank for a in axes):
-        raise fail(step, op, "only reductions over tensors of up to 4 dimensions are supported")
-    strides = [int(np.prod(inp.shape[i + 1 :], dtype=np.int64)) for i in range(rank)]
-    kept = [i for i in range(rank) if i not in axes]
-    count = int(np.prod([inp.shape[a] for a in axes], dtype=np.int64))
-
-    def slots(dims: list[int]) -> tuple[list[int], list[int]]:
-        pad_n = 4 - len(dims)
-        return [1] * pad_n + [inp.shape[d] for d in dims], [0] * pad_n + [strides[d] for d in dims]
-
-    outer, outer_stride = slots(kept)
-    inner, inner_stride = slots(axes)
-    if int(np.prod(outer)) != out.elements or count < 1:
-        raise fail(step, op, "output size does not match the reduction")
-    reduction = {"outer": outer, "outer_stride": outer_stride, "inner": inner, "inner_stride": inner_stride}
-    return ShapeSpec(step, op, kind, {"reduction": reduction, "count": count})
-
-
-@implementation("MEAN", name="reference", summary="TFLM's reference sums")
-def mean(ctx: Context, s: ShapeSpec) -> list[str]:
-    name = base.op_name(s.step)
-    tensors = f"{ctx.pointer(s.op.inputs[0], True)}, {ctx.pointer(s.op.outputs[0])}"
-    if s.kind == "float32":
-        ctx.use("reference/mean_float.h")
-        ctx.params("MeanFloatParams", name, s.fields)
-        return [f"MeanFloat({name}, {tensors});"]
-    inp, out = ctx.tensor(s.op.inputs[0]), ctx.tensor(s.op.outputs[0])
-    m = quant.mean_multiplier(inp.quant.scale, out.quant.scale, s.fields["count"])
-    ctx.use("reference/mean_int8.h")
-    fields = s.fields | {
-        "input_zero_point": inp.quant.zero_point,
-        "output_zero_point": out.quant.zero_point,
-        "multiplier": m.value,
-        "shift": m.shift,
-    }
-    ctx.params("MeanInt8Params", name, fields)
-    return [f"MeanInt8({name}, {tensors});"]
+def pad(ctx: Context, s: FieldsSpec) -> list[str]:
+    return base.unary_call(ctx, s.step, s.op, "reference/pad.h", "PadParams", "Pad", s.fields)

@@ -47,4 +47,17 @@ struct BinaryFloatParams {
   float activation_max;
 };
 
+// MUL / DIV, int8: the inputs' offsets, one multiplier, the output offset and the fused activation's bounds.
+struct BinaryInt8Params {
+  int32_t count;
+  const Broadcast* broadcast;
+  int32_t input1_offset;
+  int32_t input2_offset;
+  int32_t output_offset;
+  int32_t multiplier;
+  int32_t shift;
+  int32_t activation_min;
+  int32_t activation_max;
+};
+
 #endif  // TINYFLASH_AOT_COMMON_BROADCAST_H_

@@ -1,5 +1,5 @@
 // A reduction over up to 4 dimensions: `outer` are the kept dimensions, `inner` the reduced ones, both in
-// the input's dimension order (so sums run in the input's row-major order).
+// the input's dimension order (so sums run in the input's row-major order, as TFLM's).
 #ifndef TINYFLASH_AOT_COMMON_REDUCE_H_
 #define TINYFLASH_AOT_COMMON_REDUCE_H_
 
@@ -12,8 +12,9 @@ struct Reduction {
   int32_t inner_stride[4];
 };
 
-template <typename T, typename Acc, typename Store>
-inline void Reduce(const Reduction& r, const T* input, Acc zero, Store store) {
+// store(output index, combine(...combine(init, x0)..., xn)) for each kept position.
+template <typename T, typename Acc, typename Combine, typename Store>
+inline void Reduce(const Reduction& r, const T* input, Acc init, Combine combine, Store store) {
   int32_t out_index = 0;
   for (int32_t o0 = 0; o0 < r.outer[0]; ++o0) {
     for (int32_t o1 = 0; o1 < r.outer[1]; ++o1) {
@@ -21,13 +22,13 @@ inline void Reduce(const Reduction& r, const T* input, Acc zero, Store store) {
         for (int32_t o3 = 0; o3 < r.outer[3]; ++o3) {
           const T* base =
               input + o0 * r.outer_stride[0] + o1 * r.outer_stride[1] + o2 * r.outer_stride[2] + o3 * r.outer_stride[3];
-          Acc acc = zero;
+          Acc acc = init;
           for (int32_t i0 = 0; i0 < r.inner[0]; ++i0) {
             for (int32_t i1 = 0; i1 < r.inner[1]; ++i1) {
               for (int32_t i2 = 0; i2 < r.inner[2]; ++i2) {
                 for (int32_t i3 = 0; i3 < r.inner[3]; ++i3) {
-                  acc += base[i0 * r.inner_stride[0] + i1 * r.inner_stride[1] + i2 * r.inner_stride[2] +
-                              i3 * r.inner_stride[3]];
+                  acc = combine(acc, base[i0 * r.inner_stride[0] + i1 * r.inner_stride[1] + i2 * r.inner_stride[2] +
+                                          i3 * r.inner_stride[3]]);
                 }
               }
             }
@@ -37,6 +38,11 @@ inline void Reduce(const Reduction& r, const T* input, Acc zero, Store store) {
       }
     }
   }
+}
+
+template <typename Acc>
+inline Acc Plus(Acc a, Acc b) {
+  return a + b;
 }
 
 #endif  // TINYFLASH_AOT_COMMON_REDUCE_H_

@@ -7,19 +7,7 @@
 #include "common/broadcast.h"
 #include "common/fixedpoint.h"
 
-struct MulInt8Params {
-  int32_t count;
-  const Broadcast* broadcast;
-  int32_t input1_offset;
-  int32_t input2_offset;
-  int32_t output_offset;
-  int32_t multiplier;
-  int32_t shift;
-  int32_t activation_min;
-  int32_t activation_max;
-};
-
-inline void MulInt8(const MulInt8Params& p, const int8_t* input1, const int8_t* input2, int8_t* output) {
+inline void MulInt8(const BinaryInt8Params& p, const int8_t* input1, const int8_t* input2, int8_t* output) {
   BinaryOp(p.broadcast, p.count, input1, input2, output, [&](int8_t a, int8_t b) {
     const int32_t product = (a + p.input1_offset) * (b + p.input2_offset);
     const int32_t value = p.output_offset + MultiplyByQuantizedMultiplier(product, p.multiplier, p.shift);

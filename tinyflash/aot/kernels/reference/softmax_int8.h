@@ -1,5 +1,6 @@
-// SOFTMAX, int8 (gemmlowp fixed point, as TFLM). Output scale 1/256, zero point -128. Differences to the
-// row maximum are rescaled into Q5 and exponentiated in fixed point; the sum of exponentials is Q12.
+// SOFTMAX and LOG_SOFTMAX, int8 (gemmlowp fixed point, as TFLM). Differences to the row maximum are rescaled into
+// Q5 and exponentiated in fixed point; the sum of exponentials is Q12. SOFTMAX's output scale is 1/256, zero point
+// -128; LOG_SOFTMAX's 16/256, 127.
 #ifndef TINYFLASH_AOT_REFERENCE_SOFTMAX_INT8_H_
 #define TINYFLASH_AOT_REFERENCE_SOFTMAX_INT8_H_
 
@@ -15,23 +16,44 @@ struct SoftmaxInt8Params {
   int32_t diff_min;
 };
 
+// LOG_SOFTMAX: SOFTMAX's rescaling (beta 1) and its inverse, which moves the cut-off by the log of the sum.
+struct LogSoftmaxInt8Params {
+  SoftmaxInt8Params softmax;
+  int32_t reverse_scaling_divisor;
+  int32_t reverse_scaling_right_shift;
+};
+
+inline int32_t RowMaxInt8(const int8_t* in, int32_t depth) {
+  int32_t max_in_row = INT8_MIN;
+  for (int32_t c = 0; c < depth; ++c) {
+    max_in_row = in[c] > max_in_row ? in[c] : max_in_row;
+  }
+  return max_in_row;
+}
+
+// A difference to the row maximum in Q5.
+inline int32_t ScaledDiff(const SoftmaxInt8Params& p, int32_t diff) {
+  return SaturatingRoundingDoublingHighMul(ShiftLeftWrapping(diff, p.input_left_shift), p.input_multiplier);
+}
+
+// The sum of exp(difference) over the differences at or above diff_min, Q12.
+inline int32_t SumOfExps(const SoftmaxInt8Params& p, const int8_t* in, int32_t max_in_row) {
+  int32_t sum_of_exps = 0;
+  for (int32_t c = 0; c < p.depth; ++c) {
+    const int32_t diff = in[c] - max_in_row;
+    if (diff >= p.diff_min) {
+      sum_of_exps += RoundingDivideByPOT(ExpOnNegativeValues(ScaledDiff(p, diff), 5), 12);
+    }
+  }
+  return sum_of_exps;
+}
+
 inline void SoftmaxInt8(const SoftmaxInt8Params& p, const int8_t* input, int8_t* output) {
   for (int32_t r = 0; r < p.rows; ++r) {
     const int8_t* in = input + r * p.depth;
     int8_t* out = output + r * p.depth;
-    int32_t max_in_row = INT8_MIN;
-    for (int32_t c = 0; c < p.depth; ++c) {
-      max_in_row = in[c] > max_in_row ? in[c] : max_in_row;
-    }
-    int32_t sum_of_exps = 0;  // Q12
-    for (int32_t c = 0; c < p.depth; ++c) {
-      const int32_t diff = in[c] - max_in_row;
-      if (diff >= p.diff_min) {
-        const int32_t scaled_diff = SaturatingRoundingDoublingHighMul(ShiftLeftWrapping(diff, p.input_left_shift),
-                                                                      p.input_multiplier);  // Q5
-        sum_of_exps += RoundingDivideByPOT(ExpOnNegativeValues(scaled_diff, 5), 12);
-      }
-    }
+    const int32_t max_in_row = RowMaxInt8(in, p.depth);
+    const int32_t sum_of_exps = SumOfExps(p, in, max_in_row);
     // 1 / sum_of_exps as a Q0 significand and a power of two.
     const int headroom_plus_one = __builtin_clz(static_cast<uint32_t>(sum_of_exps));
     const int num_bits_over_unit = 12 - headroom_plus_one;
@@ -42,14 +64,34 @@ inline void SoftmaxInt8(const SoftmaxInt8Params& p, const int8_t* input, int8_t*
     for (int32_t c = 0; c < p.depth; ++c) {
       const int32_t diff = in[c] - max_in_row;
       if (diff >= p.diff_min) {
-        const int32_t scaled_diff =
-            SaturatingRoundingDoublingHighMul(ShiftLeftWrapping(diff, p.input_left_shift), p.input_multiplier);
-        const int32_t exp_in_0 = ExpOnNegativeValues(scaled_diff, 5);
+        const int32_t exp_in_0 = ExpOnNegativeValues(ScaledDiff(p, diff), 5);
         const int32_t unsat = RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(shifted_scale, exp_in_0), exponent);
         out[c] = static_cast<int8_t>(Clamp(unsat - 128, INT8_MIN, INT8_MAX));
       } else {
         out[c] = INT8_MIN;
       }
+    }
+  }
+}
+
+// TFLM's LogSoftmaxQuantized: (diff - log of the sum, in Q5) onto 16/256; differences at or below the adjusted
+// cut-off give -128.
+inline void LogSoftmaxInt8(const LogSoftmaxInt8Params& lp, const int8_t* input, int8_t* output) {
+  const SoftmaxInt8Params& p = lp.softmax;
+  for (int32_t r = 0; r < p.rows; ++r) {
+    const int8_t* in = input + r * p.depth;
+    const int32_t max_in_row = RowMaxInt8(in, p.depth);
+    const int32_t log_sum_q5 = LogOfAtLeastOne(SumOfExps(p, in, max_in_row), 12, 5);
+    const int32_t scaled_log_sum = MultiplyByQuantizedMultiplier(
+        WrappingAdd(log_sum_q5, INT32_MIN), lp.reverse_scaling_divisor, -lp.reverse_scaling_right_shift);
+    const int32_t cutoff = p.diff_min - 1 > scaled_log_sum ? p.diff_min - 1 : scaled_log_sum;
+    for (int32_t c = 0; c < p.depth; ++c) {
+      const int32_t diff = in[c] - max_in_row;
+      int32_t value = INT8_MIN;
+      if (diff > cutoff) {  // > here, >= in the sum, as TFLM
+        value = RoundingDivideByPOT(WrappingAdd(ScaledDiff(p, diff), -log_sum_q5), 31 - 5 - 4) + INT8_MAX;
+      }
+      output[r * p.depth + c] = static_cast<int8_t>(Clamp(value, INT8_MIN, INT8_MAX));
     }
   }
 }
