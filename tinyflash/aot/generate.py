@@ -220,6 +220,7 @@ def _render(model: ModelInfo, ctx: Context, operators: list[dict], namespace: st
         offsets.append(
             f"constexpr size_t {ctx.scratch_name(step)} = {offset};  // {nbytes} bytes of op {step}'s scratch"
         )
+    states = [_state_row(ctx, t) for t in sorted(plan.offsets) if sg.tensors[t].is_variable]
     return (
         templates()
         .get_template("runtime/model_aot.cc.j2")
@@ -233,7 +234,7 @@ def _render(model: ModelInfo, ctx: Context, operators: list[dict], namespace: st
             lower_bound_bytes=plan.lower_bound_bytes,
             scratch_ops=len(plan.scratch_offsets),
             scratch_peak_bytes=plan.scratch_peak_bytes,
-            system_includes=sorted({"stddef.h", "stdint.h", *system}),
+            system_includes=sorted({"stddef.h", "stdint.h", *system, *(["string.h"] if states else [])}),
             system_blocks=blocks,
             namespace=namespace,
             kernels=kernels,
@@ -244,8 +245,18 @@ def _render(model: ModelInfo, ctx: Context, operators: list[dict], namespace: st
             inputs=[_io_row(ctx, i) for i in sg.inputs],
             outputs=[_io_row(ctx, i) for i in sg.outputs],
             operators=operators,
+            states=states,
         )
     )
+
+
+def _state_row(ctx: Context, i: int) -> str:
+    """The ``memset`` that resets variable tensor ``i`` as TFLM's ResetVariableTensors does: an int8 tensor to its
+    zero point, any other to 0."""
+    t = ctx.tensor(i)
+    value = t.quant.zero_point if t.dtype == "int8" and t.quant is not None and t.quant.zero_points else 0
+    fill = f"static_cast<int8_t>({value})" if value else "0"
+    return f"memset(g_arena + {ctx.offset_name(i)}, {fill}, {t.nbytes});  // {emit.sanitize(t.name)}"
 
 
 def _io_row(ctx: Context, i: int) -> str:
