@@ -422,10 +422,22 @@ def build_case(name: str, seed: int = 0) -> ModelInfo:
 
 
 def svdf_model(
-    g: GraphBuilder, batches: int, input_size: int, units: int, rank: int, memory: int, state: str, act: int = NONE
+    g: GraphBuilder,
+    batches: int,
+    input_size: int,
+    units: int,
+    rank: int,
+    memory: int,
+    state: str,
+    act: int = NONE,
+    *,
+    bias_scale: float = 1.0,
+    variable: bool = True,
+    option_rank: int | None = None,
 ) -> ModelInfo:
     """SVDF (float32, or int8 with an int16 or int8 state and time weights, per ``state``), scales as a converter
-    chooses them: the bias scale is the state scale times the time weights scale, as TFLM requires."""
+    chooses them: the bias scale is the state scale times the time weights scale, as TFLM requires. The keywords
+    break a model for the refusal tests: the bias scale multiplied, the state not a variable, another rank."""
     filters = units * rank
     if state == "float32":
         x, out_q, st_q = g.input((batches, input_size)), F32, F32
@@ -440,10 +452,12 @@ def svdf_model(
         time = g.rng.integers(-limit, limit + 1, (filters, memory)).astype(np.int16 if state == "int16" else np.int8)
         wt = g.tensor((filters, memory), state, wt_scale, 0, time)
         span = int(20 * out_scale / (st_scale * wt_scale))
-        bias = g.tensor((units,), "int32", st_scale * wt_scale, 0, g.rng.integers(-span, span, units).astype(np.int32))
-    s = g.state((batches, memory * filters), *st_q)
+        values = g.rng.integers(-span, span, units).astype(np.int32)
+        bias = g.tensor((units,), "int32", st_scale * wt_scale * bias_scale, 0, values)
+    s = (g.state if variable else g.tensor)((batches, memory * filters), *st_q)
     y = g.tensor((batches, units), *out_q)
-    g.op("SVDF", [x, wf, wt, bias, s], [y], options("SVDFOptions", rank=rank, fused_activation_function=act))
+    opts = options("SVDFOptions", rank=option_rank or rank, fused_activation_function=act)
+    g.op("SVDF", [x, wf, wt, bias, s], [y], opts)
     return g.model([y])
 
 
