@@ -213,7 +213,8 @@ def _render(model: ModelInfo, ctx: Context, operators: list[dict], namespace: st
             shape = "x".join(str(d) for d in tensor.shape) or "scalar"
             offsets.append(
                 f"constexpr size_t {ctx.offset_name(t)} = {plan.offsets[t]};  // {emit.sanitize(tensor.name)}: "
-                f"{tensor.dtype} [{shape}], ops {b.first}..{b.last}"
+                f"{tensor.dtype} [{shape}], "
+                + ("state, kept across invocations" if tensor.is_variable else f"ops {b.first}..{b.last}")
             )
     for step, offset in sorted(plan.scratch_offsets.items()):
         nbytes = next(b.nbytes for b in plan.buffers if b.scratch_for == step)
@@ -255,8 +256,7 @@ def _state_row(ctx: Context, i: int) -> str:
     zero point, any other to 0."""
     t = ctx.tensor(i)
     value = t.quant.zero_point if t.dtype == "int8" and t.quant is not None and t.quant.zero_points else 0
-    fill = f"static_cast<int8_t>({value})" if value else "0"
-    return f"memset(g_arena + {ctx.offset_name(i)}, {fill}, {t.nbytes});  // {emit.sanitize(t.name)}"
+    return f"memset(g_arena + {ctx.offset_name(i)}, {value}, {t.nbytes});  // {emit.sanitize(t.name)}"
 
 
 def _io_row(ctx: Context, i: int) -> str:

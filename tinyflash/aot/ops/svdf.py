@@ -27,7 +27,7 @@ INPUT, WEIGHTS_FEATURE, WEIGHTS_TIME, BIAS, STATE = range(5)
 class SvdfSpec(OpSpec):
     kind: str  #: "float32" or "int8"
     state_type: str  #: the state's and the time weights' type: float32, int16 or int8
-    shape: dict  #: the params struct's size fields
+    shape: dict  #: the SvdfShape struct's fields
     fields: dict  #: the params struct's other fields
 
 
@@ -113,8 +113,8 @@ def reference(ctx: Context, s: SvdfSpec) -> list[str]:
     tensors += ctx.pointer(s.op.outputs[0])
     if s.kind == "float32":
         ctx.use("reference/svdf_float.h")
-        ctx.params("SvdfFloatParams", name, s.shape | s.fields)
+        ctx.params("SvdfFloatParams", name, {"shape": s.shape} | s.fields)
         return [f"SvdfFloat({name}, {tensors});"]
     ctx.use("reference/svdf_int8.h")
-    ctx.params("SvdfInt8Params", name, s.shape | s.fields)
+    ctx.params("SvdfInt8Params", name, {"shape": s.shape} | s.fields)
     return [f"SvdfInt8({name}, {tensors});"]

@@ -5,13 +5,10 @@
 
 #include <stdint.h>
 
+#include "common/svdf.h"
+
 struct SvdfFloatParams {
-  int32_t batches;
-  int32_t input_size;
-  int32_t filters;
-  int32_t units;
-  int32_t rank;
-  int32_t memory;
+  SvdfShape shape;
   int32_t activation;  // TFLite's fused activation code: 0 none, 1 RELU, 2 RELU_N1_TO_1, 3 RELU6
 };
 
@@ -36,43 +33,12 @@ inline float SvdfActivation(int32_t activation, float a) {
 // scratch: batches x filters floats.
 inline void SvdfFloat(const SvdfFloatParams& p, const float* input, const float* weights_feature,
                       const float* weights_time, const float* bias, float* state, float* scratch, float* output) {
-  // The state moves one value left; each filter's newest value is then written at its end.
-  const int32_t state_size = p.batches * p.filters * p.memory;
-  for (int32_t i = 0; i + 1 < state_size; ++i) {
-    state[i] = state[i + 1];
-  }
-  for (int32_t b = 0; b < p.batches; ++b) {
-    const float* weights = weights_feature;
-    for (int32_t f = 0; f < p.filters; ++f) {
-      const float* in = input + b * p.input_size;
-      float dot = 0.0f;
-      for (int32_t k = 0; k < p.input_size; ++k) {
-        dot += *weights++ * *in++;
-      }
-      state[(b * p.filters + f) * p.memory + p.memory - 1] = dot;
-    }
-  }
-  for (int32_t b = 0; b < p.batches; ++b) {
-    const float* time = weights_time;
-    const float* history = state + b * p.memory * p.filters;
-    for (int32_t f = 0; f < p.filters; ++f) {
-      float dot = 0.0f;
-      for (int32_t m = 0; m < p.memory; ++m) {
-        dot += *time++ * *history++;
-      }
-      scratch[b * p.filters + f] = dot;
-    }
-  }
-  for (int32_t b = 0; b < p.batches; ++b) {
-    const float* filtered = scratch + b * p.filters;
-    for (int32_t u = 0; u < p.units; ++u) {
-      float total = bias[u];
-      for (int32_t r = 0; r < p.rank; ++r) {
-        total += *filtered++;
-      }
-      output[b * p.units + u] = SvdfActivation(p.activation, total);
-    }
-  }
+  const SvdfShape& s = p.shape;
+  SvdfShiftState(s, state);
+  SvdfFeatureDots<float, float>(s, input, weights_feature, 0,
+                                [&](int32_t b, int32_t f, float dot) { SvdfNewest(s, state, b, f) = dot; });
+  SvdfTimeDots(s, weights_time, state, 0, scratch);
+  SvdfRankSums(s, scratch, bias, [&](int32_t i, float total) { output[i] = SvdfActivation(p.activation, total); });
 }
 
 #endif  // TINYFLASH_AOT_REFERENCE_SVDF_FLOAT_H_

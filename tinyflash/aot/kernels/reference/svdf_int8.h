@@ -7,14 +7,10 @@
 #include <stdint.h>
 
 #include "common/fixedpoint.h"
+#include "common/svdf.h"
 
 struct SvdfInt8Params {
-  int32_t batches;
-  int32_t input_size;
-  int32_t filters;
-  int32_t units;
-  int32_t rank;
-  int32_t memory;
+  SvdfShape shape;
   int32_t input_zero_point;
   int32_t state_zero_point;
   int32_t output_zero_point;
@@ -28,46 +24,20 @@ struct SvdfInt8Params {
 template <typename State>
 void SvdfInt8(const SvdfInt8Params& p, const int8_t* input, const int8_t* weights_feature, const State* weights_time,
               const int32_t* bias, State* state, int32_t* scratch, int8_t* output) {
-  const int32_t state_size = p.batches * p.filters * p.memory;
-  for (int32_t i = 0; i + 1 < state_size; ++i) {
-    state[i] = state[i + 1];
-  }
+  const SvdfShape& s = p.shape;
+  SvdfShiftState(s, state);
   const int32_t state_min = sizeof(State) == 2 ? -32768 : -128;
   const int32_t state_max = -state_min - 1;
-  for (int32_t b = 0; b < p.batches; ++b) {
-    const int8_t* weights = weights_feature;
-    for (int32_t f = 0; f < p.filters; ++f) {
-      const int8_t* in = input + b * p.input_size;
-      int32_t dot = 0;
-      for (int32_t k = 0; k < p.input_size; ++k) {
-        dot += *weights++ * (*in++ - p.input_zero_point);
-      }
-      dot = Clamp(MultiplyByQuantizedMultiplier(dot, p.feature_multiplier, p.feature_shift), state_min, state_max);
-      state[(b * p.filters + f) * p.memory + p.memory - 1] = static_cast<State>(p.state_zero_point + dot);
-    }
-  }
-  for (int32_t b = 0; b < p.batches; ++b) {
-    const State* time = weights_time;
-    const State* history = state + b * p.memory * p.filters;
-    for (int32_t f = 0; f < p.filters; ++f) {
-      int32_t dot = 0;
-      for (int32_t m = 0; m < p.memory; ++m) {
-        dot += *time++ * (*history++ - p.state_zero_point);
-      }
-      scratch[b * p.filters + f] = dot;
-    }
-  }
-  for (int32_t b = 0; b < p.batches; ++b) {
-    const int32_t* row = scratch + b * p.filters;
-    for (int32_t u = 0; u < p.units; ++u) {
-      int32_t total = bias[u];
-      for (int32_t r = 0; r < p.rank; ++r) {
-        total += *row++;
-      }
-      const int32_t scaled = MultiplyByQuantizedMultiplier(total, p.output_multiplier, p.output_shift);
-      output[b * p.units + u] = static_cast<int8_t>(Clamp(scaled + p.output_zero_point, -128, 127));
-    }
-  }
+  SvdfFeatureDots<int8_t, int32_t>(
+      s, input, weights_feature, p.input_zero_point, [&](int32_t b, int32_t f, int32_t dot) {
+        dot = Clamp(MultiplyByQuantizedMultiplier(dot, p.feature_multiplier, p.feature_shift), state_min, state_max);
+        SvdfNewest(s, state, b, f) = static_cast<State>(p.state_zero_point + dot);
+      });
+  SvdfTimeDots(s, weights_time, state, p.state_zero_point, scratch);
+  SvdfRankSums(s, scratch, bias, [&](int32_t i, int32_t total) {
+    const int32_t scaled = MultiplyByQuantizedMultiplier(total, p.output_multiplier, p.output_shift);
+    output[i] = static_cast<int8_t>(Clamp(scaled + p.output_zero_point, -128, 127));
+  });
 }
 
 #endif  // TINYFLASH_AOT_REFERENCE_SVDF_INT8_H_
