@@ -25,6 +25,7 @@ class T:
     scales: tuple[float, ...] = ()
     zero_points: tuple[int, ...] = ()
     axis: int = 0
+    variable: bool = False  #: a variable tensor (an op's state kept across invocations, e.g. SVDF's)
 
 
 @dataclass
@@ -96,6 +97,8 @@ def build(g: Graph) -> bytes:
             next_buf += 1
         if quant is not None:
             tflite.TensorAddQuantization(b, quant)
+        if t.variable:
+            tflite.TensorAddIsVariable(b, True)
         tensors.append(tflite.TensorEnd(b))
 
     codes: list[tuple[str, bool]] = []

@@ -23,6 +23,9 @@ struct TensorView {
 
 // Prepares the runtime. On failure it has already reported why over serial.
 bool Setup();
+// Returns the model's state to what it is after Setup(): the variable tensors stateful ops (SVDF) keep from one
+// Invoke() to the next, e.g. between two unrelated audio clips. Models without state have nothing to reset.
+bool Reset();
 size_t InputCount();
 size_t OutputCount();
 TensorView Input(size_t index);

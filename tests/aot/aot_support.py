@@ -53,6 +53,7 @@ struct Runtime {
   model::TensorView (*input)(size_t);
   model::TensorView (*output)(size_t);
   bool (*invoke)();
+  bool (*reset)();
 };
 
 static const Runtime kCases[] = {
@@ -84,16 +85,20 @@ static size_t ElementBytes(model::Type type) {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: %s CASE RUNS < inputs > outputs\n", argv[0]);
+  if (argc != 3 && argc != 4) {
+    fprintf(stderr, "usage: %s CASE RUNS [RESET_BEFORE_RUN] < inputs > outputs\n", argv[0]);
     return 2;
   }
   const Runtime& rt = kCases[atoi(argv[1])];
   const int runs = atoi(argv[2]);
+  const int reset_before = argc == 4 ? atoi(argv[3]) : -1;
   if (!rt.setup()) {
     return 3;
   }
   for (int r = 0; r < runs; ++r) {
+    if (r == reset_before && !rt.reset()) {
+      return 6;
+    }
     for (size_t i = 0; i < rt.input_count(); ++i) {
       const model::TensorView v = rt.input(i);
       const size_t n = v.elements * ElementBytes(v.type);
@@ -121,12 +126,15 @@ class HostProgram:
     binary: Path
     models: tuple[ModelInfo, ...]
 
-    def run(self, case: int, inputs: list[list[np.ndarray]], stderr: list[str] | None = None) -> list[list[np.ndarray]]:
+    def run(
+        self, case: int, inputs: list[list[np.ndarray]], stderr: list[str] | None = None, reset_before: int = -1
+    ) -> list[list[np.ndarray]]:
+        """Case ``case``'s outputs for each run of ``inputs``, invoked in order; ``reset_before``: the run before
+        which the program calls Reset() (model_runtime.h)."""
         model = self.models[case]
         stdin = b"".join(np.ascontiguousarray(a).tobytes() for run in inputs for a in run)
-        proc = subprocess.run(
-            [str(self.binary), str(case), str(len(inputs))], input=stdin, capture_output=True, timeout=120
-        )
+        args = [str(self.binary), str(case), str(len(inputs))] + ([str(reset_before)] if reset_before >= 0 else [])
+        proc = subprocess.run(args, input=stdin, capture_output=True, timeout=120)
         assert proc.returncode == 0, f"host program failed ({proc.returncode}): {proc.stderr.decode()[-3000:]}"
         if stderr is not None:
             stderr.extend(proc.stderr.decode().splitlines())
@@ -167,12 +175,12 @@ def build_host_program(
         sources.append(path)
     decls = "\n".join(
         f"namespace case{i} {{ bool Setup(); size_t InputCount(); size_t OutputCount(); "
-        f"model::TensorView Input(size_t); model::TensorView Output(size_t); bool Invoke(); }}"
+        f"model::TensorView Input(size_t); model::TensorView Output(size_t); bool Invoke(); bool Reset(); }}"
         for i in range(len(models))
     )
     table = "\n".join(
         f"    {{case{i}::Setup, case{i}::InputCount, case{i}::OutputCount, case{i}::Input, case{i}::Output, "
-        f"case{i}::Invoke}},"
+        f"case{i}::Invoke, case{i}::Reset}},"
         for i in range(len(models))
     )
     main = workdir / "main.cc"

@@ -419,3 +419,49 @@ CASES["reshape_i8_chain"] = _reshape_chain
 
 def build_case(name: str, seed: int = 0) -> ModelInfo:
     return CASES[name](GraphBuilder(np.random.default_rng(seed)))
+
+
+def svdf_model(
+    g: GraphBuilder,
+    batches: int,
+    input_size: int,
+    units: int,
+    rank: int,
+    memory: int,
+    state: str,
+    act: int = NONE,
+    *,
+    bias_scale: float = 1.0,
+    variable: bool = True,
+    option_rank: int | None = None,
+) -> ModelInfo:
+    """SVDF (float32, or int8 with an int16 or int8 state and time weights, per ``state``), scales as a converter
+    chooses them: the bias scale is the state scale times the time weights scale, as TFLM requires. The keywords
+    break a model for the refusal tests: the bias scale multiplied, the state not a variable, another rank."""
+    filters = units * rank
+    if state == "float32":
+        x, out_q, st_q = g.input((batches, input_size)), F32, F32
+        wf, wt = g.weights((filters, input_size)), g.weights((filters, memory))
+        bias = g.weights((units,))
+    else:
+        st_scale, wt_scale, out_scale = (0.001, 1e-5, 0.04) if state == "int16" else (0.03, 0.01, 0.15)
+        x, out_q = g.input((batches, input_size), "int8", 0.02, -3), ("int8", out_scale, 6)
+        st_q = (state, st_scale, 0 if state == "int16" else 4)
+        wf = g.weights((filters, input_size), "int8", 0.01)
+        limit = 2**15 - 1 if state == "int16" else 127
+        time = g.rng.integers(-limit, limit + 1, (filters, memory)).astype(np.int16 if state == "int16" else np.int8)
+        wt = g.tensor((filters, memory), state, wt_scale, 0, time)
+        span = int(20 * out_scale / (st_scale * wt_scale))
+        values = g.rng.integers(-span, span, units).astype(np.int32)
+        bias = g.tensor((units,), "int32", st_scale * wt_scale * bias_scale, 0, values)
+    s = (g.state if variable else g.tensor)((batches, memory * filters), *st_q)
+    y = g.tensor((batches, units), *out_q)
+    opts = options("SVDFOptions", rank=option_rank or rank, fused_activation_function=act)
+    g.op("SVDF", [x, wf, wt, bias, s], [y], opts)
+    return g.model([y])
+
+
+CASES["svdf_f32_rank2_relu"] = lambda g: svdf_model(g, 2, 5, 3, 2, 4, "float32", RELU)
+CASES["svdf_f32_rank1"] = lambda g: svdf_model(g, 1, 7, 4, 1, 3, "float32")
+CASES["svdf_i8_state16"] = lambda g: svdf_model(g, 2, 8, 3, 2, 4, "int16")
+CASES["svdf_i8_state8"] = lambda g: svdf_model(g, 1, 6, 5, 1, 3, "int8")

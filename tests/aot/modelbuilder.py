@@ -6,7 +6,7 @@ data, and builtin options filled generically from keyword arguments.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import tflite
@@ -49,6 +49,12 @@ class GraphBuilder:
             zps = tuple(int(z) for z in np.broadcast_to(np.atleast_1d(zero_point), (len(scales),)))
         self.tensors.append(T(f"t{len(self.tensors)}/é {dtype}", tuple(shape), dtype, data, scales, zps, axis))
         return len(self.tensors) - 1
+
+    def state(self, shape, dtype: str = "float32", scale=None, zero_point=0) -> int:
+        """A variable tensor: an op's state, which the runtime keeps across invocations."""
+        i = self.tensor(shape, dtype, scale, zero_point)
+        self.tensors[i] = replace(self.tensors[i], variable=True)
+        return i
 
     def input(self, shape, dtype: str = "float32", scale=None, zero_point=0) -> int:
         i = self.tensor(shape, dtype, scale, zero_point)

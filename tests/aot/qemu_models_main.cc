@@ -7,6 +7,7 @@
 #include "tinyflash_board.h"
 
 struct Runtime {
+  bool (*setup)();
   model::TensorView (*input)(size_t);
   model::TensorView (*output)(size_t);
   bool (*invoke)();
@@ -54,6 +55,10 @@ extern "C" void setup(void) {
   for (size_t c = 0; c < sizeof(kCases) / sizeof(kCases[0]); ++c) {
     const Case& k = kCases[c];
     const uint8_t* input = k.inputs;
+    if (!k.runtime.setup()) {
+      Write("setup failed\n");
+      board_exit(1);
+    }
     for (size_t run = 0; run < k.runs; ++run) {
       for (size_t i = 0; i < k.input_count; ++i) {
         memcpy(k.runtime.input(i).data, input, k.input_bytes[i]);

@@ -82,12 +82,13 @@ def run_models(board: str, models: list, inputs: list, workdir: Path, targets: l
         ins = ", ".join(str(t.nbytes) for t in model.inputs)
         outs = ", ".join(str(t.nbytes) for t in model.outputs)
         decls.append(
-            f"namespace case{c} {{ model::TensorView Input(size_t); model::TensorView Output(size_t); "
+            f"namespace case{c} {{ bool Setup(); model::TensorView Input(size_t); model::TensorView Output(size_t); "
             "bool Invoke(); }\n"
             f"const uint8_t kInputs{c}[] = {{{', '.join(str(b) for b in data)}}};\n"
             f"const uint32_t kInputBytes{c}[] = {{{ins}}};\nconst uint32_t kOutputBytes{c}[] = {{{outs}}};"
         )
-        rows.append(f"    {{{{case{c}::Input, case{c}::Output, case{c}::Invoke}}, kInputs{c}, {len(runs)}, "
+        runtime = f"{{case{c}::Setup, case{c}::Input, case{c}::Output, case{c}::Invoke}}"
+        rows.append(f"    {{{runtime}, kInputs{c}, {len(runs)}, "
                     f"kInputBytes{c}, {len(model.inputs)}, kOutputBytes{c}, {len(model.outputs)}}},")  # fmt: skip
     (workdir / "models.cc").write_text("".join(units))
     (workdir / "cases.inc").write_text("\n".join(decls) + "\n\nconst Case kCases[] = {\n" + "\n".join(rows) + "\n};\n")

@@ -12,6 +12,7 @@ class MicroInterpreter {
                    size_t tensor_arena_size);
   TfLiteStatus AllocateTensors();
   TfLiteStatus Invoke();
+  TfLiteStatus Reset();
   TfLiteTensor* input(size_t index);
   TfLiteTensor* output(size_t index);
   size_t inputs_size() const;

@@ -213,13 +213,15 @@ def _render(model: ModelInfo, ctx: Context, operators: list[dict], namespace: st
             shape = "x".join(str(d) for d in tensor.shape) or "scalar"
             offsets.append(
                 f"constexpr size_t {ctx.offset_name(t)} = {plan.offsets[t]};  // {emit.sanitize(tensor.name)}: "
-                f"{tensor.dtype} [{shape}], ops {b.first}..{b.last}"
+                f"{tensor.dtype} [{shape}], "
+                + ("state, kept across invocations" if tensor.is_variable else f"ops {b.first}..{b.last}")
             )
     for step, offset in sorted(plan.scratch_offsets.items()):
         nbytes = next(b.nbytes for b in plan.buffers if b.scratch_for == step)
         offsets.append(
             f"constexpr size_t {ctx.scratch_name(step)} = {offset};  // {nbytes} bytes of op {step}'s scratch"
         )
+    states = [_state_row(ctx, t) for t in sorted(plan.offsets) if sg.tensors[t].is_variable]
     return (
         templates()
         .get_template("runtime/model_aot.cc.j2")
@@ -233,7 +235,7 @@ def _render(model: ModelInfo, ctx: Context, operators: list[dict], namespace: st
             lower_bound_bytes=plan.lower_bound_bytes,
             scratch_ops=len(plan.scratch_offsets),
             scratch_peak_bytes=plan.scratch_peak_bytes,
-            system_includes=sorted({"stddef.h", "stdint.h", *system}),
+            system_includes=sorted({"stddef.h", "stdint.h", *system, *(["string.h"] if states else [])}),
             system_blocks=blocks,
             namespace=namespace,
             kernels=kernels,
@@ -244,8 +246,17 @@ def _render(model: ModelInfo, ctx: Context, operators: list[dict], namespace: st
             inputs=[_io_row(ctx, i) for i in sg.inputs],
             outputs=[_io_row(ctx, i) for i in sg.outputs],
             operators=operators,
+            states=states,
         )
     )
+
+
+def _state_row(ctx: Context, i: int) -> str:
+    """The ``memset`` that resets variable tensor ``i`` as TFLM's ResetVariableTensors does: an int8 tensor to its
+    zero point, any other to 0."""
+    t = ctx.tensor(i)
+    value = t.quant.zero_point if t.dtype == "int8" and t.quant is not None and t.quant.zero_points else 0
+    return f"memset(g_arena + {ctx.offset_name(i)}, {value}, {t.nbytes});  // {emit.sanitize(t.name)}"
 
 
 def _io_row(ctx: Context, i: int) -> str:

@@ -4,7 +4,9 @@ Tensors whose lifetimes (first write .. last read, in operator steps) overlap mu
 A RESHAPE (SQUEEZE, EXPAND_DIMS) output is the same bytes as its input, so the two form one buffer
 with the union of their lifetimes. Buffers are placed first-fit into the lowest gap that fits, trying
 a few orderings and keeping the smallest arena; the lower bound (the most bytes live at any one step) shows how close
-that gets. An op implementation's scratch buffer is one more buffer, live during that op's step only.
+that gets. An op implementation's scratch buffer is one more buffer, live during that op's step only. A variable
+tensor (an op's state, e.g. SVDF's) keeps its value from one invocation to the next: it is live over the whole
+graph, so no other tensor ever shares its bytes.
 """
 
 from __future__ import annotations
@@ -106,6 +108,10 @@ def _buffers(sg: Subgraph) -> list[Buffer]:
 
     for t in sg.inputs:
         touch(t, 0)
+    for t, tensor in enumerate(sg.tensors):
+        if tensor.is_variable and not tensor.is_constant:
+            touch(t, 0)
+            touch(t, n_ops)
     for step, op in enumerate(sg.operators):
         for t in (*op.inputs, *op.outputs):
             touch(t, step)

@@ -1,6 +1,19 @@
 """Op analyzers, implementations and generation-time folders; importing the package registers them all."""
 
-from . import activation, constant, conv, conv_dsp, elementwise, fully_connected, gather, movement, pool, reduce, shape
+from . import (
+    activation,
+    constant,
+    conv,
+    conv_dsp,
+    elementwise,
+    fully_connected,
+    gather,
+    movement,
+    pool,
+    reduce,
+    shape,
+    svdf,
+)
 
 __all__ = [
     "activation",
@@ -14,4 +27,5 @@ __all__ = [
     "pool",
     "reduce",
     "shape",
+    "svdf",
 ]

@@ -95,6 +95,7 @@ size_t OutputCount() { return g_interpreter->outputs_size(); }
 TensorView Input(size_t index) { return View(g_interpreter->input(index)); }
 TensorView Output(size_t index) { return View(g_interpreter->output(index)); }
 bool Invoke() { return g_interpreter->Invoke() == kTfLiteOk; }
+bool Reset() { return g_interpreter->Reset() == kTfLiteOk; }
 size_t ArenaUsedBytes() { return g_interpreter->arena_used_bytes(); }
 
 }  // namespace model
