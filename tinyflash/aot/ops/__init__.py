@@ -11,6 +11,7 @@ from . import (
     movement,
     pool,
     reduce,
+    resize,
     shape,
     svdf,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "movement",
     "pool",
     "reduce",
+    "resize",
     "shape",
     "svdf",
 ]
