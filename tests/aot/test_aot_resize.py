@@ -1,6 +1,7 @@
-"""RESIZE_NEAREST_NEIGHBOR on the device, bit for bit against the TFLM runtime on the host and on the virtual
-Cortex-M4: randomized shapes (up- and down-sampling, each dimension on its own), types and quantizations, every
-combination of align_corners and half_pixel_centers; a constant input folded; the refused cases by name."""
+"""RESIZE_NEAREST_NEIGHBOR and RESIZE_BILINEAR on the device, bit for bit against the TFLM runtime on the host and on
+the virtual Cortex-M4: randomized shapes (up- and down-sampling, each dimension on its own), types and quantizations,
+every combination of align_corners and half_pixel_centers TFLM takes; a constant input folded; the refused cases by
+name."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from test_aot_ops import assert_same
 
 from conftest import require_tool
 from tinyflash.aot import generate
-from tinyflash.aot.ops.resize import nearest
+from tinyflash.aot.ops.resize import bilinear_int8, nearest
 from tinyflash.model import ModelInfo
 
 RUNS = 3
@@ -38,22 +39,22 @@ def _resize(opcode: str, in_shape, size, q, flags, out_shape=None) -> Callable[[
     return build
 
 
-def _random_quantization(rng: np.random.Generator) -> tuple:
-    kind = ("int8", "float32", "int16")[int(rng.integers(0, 3))]
+def _random_quantization(rng: np.random.Generator, types: tuple[str, ...]) -> tuple:
+    kind = types[int(rng.integers(0, len(types)))]
     if kind == "float32":
         return ("float32", None, 0)
     scale = float(10 ** rng.uniform(-3, 0))
     return (kind, scale, int(rng.integers(-128, 128)) if kind == "int8" else 0)
 
 
-def _random_cases(opcode: str, seed: int) -> list[Callable[[GraphBuilder], ModelInfo]]:
+def _random_cases(opcode: str, seed: int, types: tuple[str, ...], flags: list) -> list[Callable]:
     """Random batches (1-2), input sizes (1-7), sizes (1-11: down, same, up), depths (1-5), each flag combination."""
     rng = np.random.default_rng(seed)
     cases = []
     for k in range(RANDOM_CASES):
         shape = (int(rng.integers(1, 3)), *(int(v) for v in rng.integers(1, 8, 2)), int(rng.integers(1, 6)))
         size = [int(v) for v in rng.integers(1, 12, 2)]
-        cases.append(_resize(opcode, shape, size, _random_quantization(rng), FLAGS[k % 4]))
+        cases.append(_resize(opcode, shape, size, _random_quantization(rng, types), flags[k % len(flags)]))
     return cases
 
 
@@ -69,7 +70,12 @@ def _folded_nearest(g: GraphBuilder) -> ModelInfo:
     return g.model([y])
 
 
-BUILDS = [*_random_cases("RESIZE_NEAREST_NEIGHBOR", 0), _folded_nearest]
+NN, BILINEAR = "RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR"
+BUILDS = [
+    *_random_cases(NN, 0, ("int8", "float32", "int16"), FLAGS),
+    *_random_cases(BILINEAR, 1, ("int8", "float32"), FLAGS[:3]),  # TFLM refuses both flags together
+    _folded_nearest,
+]
 
 
 @pytest.fixture(scope="module")
@@ -82,20 +88,28 @@ def _inputs(model: ModelInfo, case: int) -> list[list[np.ndarray]]:
 
 
 def test_the_cases_cover_every_flag_and_type_and_the_constant_folds(models: list[ModelInfo]) -> None:
-    ops = [m.main.operators[0] for m in models[:-1]]
-    flags = {(bool(op.options.get("align_corners")), bool(op.options.get("half_pixel_centers"))) for op in ops}
-    assert flags == set(FLAGS)
-    assert {m.inputs[0].dtype for m in models[:-1]} == {"int8", "float32", "int16"}
+    for opcode, flags, types in ((NN, FLAGS, {"int8", "float32", "int16"}), (BILINEAR, FLAGS[:3], {"int8", "float32"})):
+        cases = [m for m in models[:-1] if m.main.operators[0].opcode == opcode]
+        ops = [m.main.operators[0] for m in cases]
+        seen = {(bool(op.options.get("align_corners")), bool(op.options.get("half_pixel_centers"))) for op in ops}
+        assert seen == set(flags) and {m.inputs[0].dtype for m in cases} == types
     assert [c.opcode for c in generate(models[-1]).choices] == ["ADD"]
 
 
 def test_nearest_indices_follow_tflm() -> None:
     """Hand-worked values of TFLM's GetNearestNeighbor: 3 -> 5 rows in each mode, and 4 -> 2 (down)."""
-    assert nearest(5, 3, False, False).tolist() == [0, 0, 1, 1, 2]
-    assert nearest(5, 3, True, False).tolist() == [0, 1, 1, 2, 2]  # round(0.5 * y), half away from zero
-    assert nearest(5, 3, False, True).tolist() == [0, 0, 1, 2, 2]
-    assert nearest(2, 4, False, False).tolist() == [0, 2]
-    assert nearest(1, 4, True, False).tolist() == [0]
+    assert nearest(5, 3, False, False).lower == (0, 0, 1, 1, 2)
+    assert nearest(5, 3, True, False).lower == (0, 1, 1, 2, 2)  # round(0.5 * y), half away from zero
+    assert nearest(5, 3, False, True).lower == (0, 0, 1, 2, 2)
+    assert nearest(2, 4, False, False).lower == (0, 2)
+    assert nearest(1, 4, True, False).lower == (0,)
+
+
+def test_int8_bilinear_positions_follow_tflm() -> None:
+    """ComputeInterpolationValuesInteger by hand, 2 -> 4 with half-pixel centers: scale 512, positions -256, 256,
+    768, 1280 (C division truncates -256 / 1024 to 0: the first row, weighted 1280 and -256)."""
+    axis = bilinear_int8(4, 2, False, True)
+    assert (axis.lower, axis.upper, axis.weights) == ((0, 0, 0, 1), (0, 1, 1, 1), (-256, 256, 768, 256))
 
 
 def _run(board: str, models: list[ModelInfo], inputs: list, workdir: Path) -> list:
@@ -126,7 +140,6 @@ def _runtime_size(g: GraphBuilder) -> ModelInfo:
     return g.model([y])
 
 
-NN = "RESIZE_NEAREST_NEIGHBOR"
 F32 = ("float32", None, 0)
 
 
@@ -138,6 +151,9 @@ F32 = ("float32", None, 0)
         (_resize(NN, (1, 2, 2, 1), [3, 4], F32, FLAGS[0], out_shape=(1, 4, 4, 1)), "resizing gives [1, 3, 4, 1]"),
         (_resize(NN, (1, 2, 2, 1), [0, 4], F32, FLAGS[0], out_shape=(1, 4, 4, 1)), "two positive values"),
         (lambda g: _rank3(g), "has rank 3"),
+        (_resize(BILINEAR, (1, 2, 2, 1), [4, 4], F32, (True, True)), "align_corners and half_pixel_centers together"),
+        (_resize(BILINEAR, (1, 2, 2, 1), [4, 4], ("int16", 0.1, 0), FLAGS[0]), "has type int16"),
+        (_resize(BILINEAR, (1, 1, 1, 1), [2048, 1], ("int8", 0.1, 0), FLAGS[0]), "maps past the input's 1 rows"),
     ],
 )
 def test_refused_cases_are_named(build: Callable[[GraphBuilder], ModelInfo], message: str) -> None:

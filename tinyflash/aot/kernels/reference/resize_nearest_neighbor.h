@@ -8,27 +8,19 @@
 #include <stdint.h>
 #include <string.h>
 
-struct ResizeNearestNeighborParams {
-  int32_t batches;
-  int32_t input_height;
-  int32_t input_width;
-  int32_t depth;
-  int32_t output_height;
-  int32_t output_width;
-  const int32_t* rows;     // input row of each output row
-  const int32_t* columns;  // input column of each output column
-};
+#include "common/resize.h"
 
 template <typename T>
-inline void ResizeNearestNeighbor(const ResizeNearestNeighborParams& p, const T* input, T* output) {
-  const size_t run = sizeof(T) * static_cast<size_t>(p.depth);
-  for (int32_t b = 0; b < p.batches; ++b) {
-    const T* image = input + b * p.input_height * p.input_width * p.depth;
-    for (int32_t y = 0; y < p.output_height; ++y) {
-      const T* row = image + p.rows[y] * p.input_width * p.depth;
-      for (int32_t x = 0; x < p.output_width; ++x) {
-        memcpy(output, row + p.columns[x] * p.depth, run);
-        output += p.depth;
+inline void ResizeNearestNeighbor(const ResizeParams& p, const T* input, T* output) {
+  const ResizeShape& s = p.shape;
+  const size_t run = sizeof(T) * static_cast<size_t>(s.depth);
+  for (int32_t b = 0; b < s.batches; ++b) {
+    const T* image = input + b * s.input_height * s.input_width * s.depth;
+    for (int32_t y = 0; y < s.output_height; ++y) {
+      const T* row = image + p.rows[y] * s.input_width * s.depth;
+      for (int32_t x = 0; x < s.output_width; ++x) {
+        memcpy(output, row + p.columns[x] * s.depth, run);
+        output += s.depth;
       }
     }
   }
