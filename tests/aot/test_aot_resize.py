@@ -10,13 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from aot_support import build_host_program, oracle, random_inputs
+from aot_support import oracle, run_cases
 from modelbuilder import NONE, GraphBuilder, options
-from qemu_support import run_models
 from test_aot_movement import _refused
 from test_aot_ops import assert_same
 
-from conftest import require_tool
 from tinyflash.aot import generate
 from tinyflash.aot.ops.resize import bilinear_int8, nearest
 from tinyflash.model import ModelInfo
@@ -83,10 +81,6 @@ def models() -> list[ModelInfo]:
     return [build(GraphBuilder(np.random.default_rng(case))) for case, build in enumerate(BUILDS)]
 
 
-def _inputs(model: ModelInfo, case: int) -> list[list[np.ndarray]]:
-    return random_inputs(model, RUNS, np.random.default_rng(case), scale=3.0)
-
-
 def test_the_cases_cover_every_flag_and_type_and_the_constant_folds(models: list[ModelInfo]) -> None:
     for opcode, flags, types in ((NN, FLAGS, {"int8", "float32", "int16"}), (BILINEAR, FLAGS[:3], {"int8", "float32"})):
         cases = [m for m in models[:-1] if m.main.operators[0].opcode == opcode]
@@ -112,23 +106,11 @@ def test_int8_bilinear_positions_follow_tflm() -> None:
     assert (axis.lower, axis.upper, axis.weights) == ((0, 0, 0, 1), (0, 1, 1, 1), (-256, 256, 768, 256))
 
 
-def _run(board: str, models: list[ModelInfo], inputs: list, workdir: Path) -> list:
-    """Every case's outputs from the host build of the generated code, or from a board under QEMU."""
-    if board == "host":
-        require_tool("g++")
-        program = build_host_program(models, workdir)
-        return [program.run(case, runs) for case, runs in enumerate(inputs)]
-    require_tool("arm-none-eabi-g++")
-    require_tool("qemu-system-arm")
-    return run_models(board, models, inputs, workdir)
-
-
 @pytest.mark.integration
 @pytest.mark.parametrize("board", ["host", "virtual-m4"])
 def test_resize_matches_tflm(board: str, models: list[ModelInfo], tmp_path: Path) -> None:
-    inputs = [_inputs(m, case) for case, m in enumerate(models)]
-    for case, (model, runs, outs) in enumerate(zip(models, inputs, _run(board, models, inputs, tmp_path), strict=True)):
-        assert len(outs) == RUNS, case
+    inputs, outputs = run_cases(board, models, tmp_path, RUNS, scale=3.0)
+    for model, runs, outs in zip(models, inputs, outputs, strict=True):
         assert_same(outs, oracle(model, runs))
 
 
