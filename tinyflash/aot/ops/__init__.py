@@ -15,6 +15,7 @@ from . import (
     resize,
     shape,
     svdf,
+    transpose_conv,
 )
 
 __all__ = [
@@ -32,4 +33,5 @@ __all__ = [
     "resize",
     "shape",
     "svdf",
+    "transpose_conv",
 ]
