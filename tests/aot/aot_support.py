@@ -227,3 +227,23 @@ def random_inputs(model: ModelInfo, runs: int, rng: np.random.Generator, scale: 
 
 def load_bytes(data: bytes, name: str = "case.tflite") -> ModelInfo:
     return parse_model(data, Path(name))
+
+
+def run_cases(board: str, models: list[ModelInfo], workdir: Path, runs: int, scale: float) -> tuple[list, list]:
+    """Random inputs (seeded by case index) and every case's outputs from the generated code built for the host
+    (``board`` "host") or for a virtual board under QEMU: ``(inputs, outputs)``, each ``[case][run][i]``."""
+    from qemu_support import run_models
+
+    from conftest import require_tool
+
+    inputs = [random_inputs(m, runs, np.random.default_rng(case), scale=scale) for case, m in enumerate(models)]
+    if board == "host":
+        require_tool("g++")
+        program = build_host_program(models, workdir)
+        outputs = [program.run(case, ins) for case, ins in enumerate(inputs)]
+    else:
+        require_tool("arm-none-eabi-g++")
+        require_tool("qemu-system-arm")
+        outputs = run_models(board, models, inputs, workdir)
+    assert [len(o) for o in outputs] == [runs] * len(models)
+    return inputs, outputs

@@ -8,11 +8,14 @@ from . import (
     elementwise,
     fully_connected,
     gather,
+    matmul,
     movement,
     pool,
     reduce,
+    resize,
     shape,
     svdf,
+    transpose_conv,
 )
 
 __all__ = [
@@ -23,9 +26,12 @@ __all__ = [
     "elementwise",
     "fully_connected",
     "gather",
+    "matmul",
     "movement",
     "pool",
     "reduce",
+    "resize",
     "shape",
     "svdf",
+    "transpose_conv",
 ]

@@ -52,10 +52,10 @@ class ConvSpec(OpSpec):
     symmetric: bool = False
 
 
-def _padding(padding: int, in_size: int, filter_size: int, stride: int, dilation: int) -> tuple[int, int]:
+def padding(mode: int, in_size: int, filter_size: int, stride: int, dilation: int) -> tuple[int, int]:
     """(output size, leading padding) as TFLite computes them: SAME = 0, VALID = 1."""
     effective = (filter_size - 1) * dilation + 1
-    out = (in_size + stride - 1) // stride if padding == 0 else (in_size - effective + stride) // stride
+    out = (in_size + stride - 1) // stride if mode == 0 else (in_size - effective + stride) // stride
     total = (out - 1) * stride + effective - in_size
     return out, max(total // 2, 0)
 
@@ -69,8 +69,8 @@ def window(step: int, op: Operator, inp: Tensor, out: Tensor, fh: int, fw: int) 
     pad = int(o.get("padding", 0))
     if min(sh, sw, dh, dw, fh, fw) < 1 or pad not in (0, 1) or min(*inp.shape, *out.shape) < 1:
         raise fail(step, op, "strides, dilations, filter and tensor sizes must be positive")
-    oh, ph = _padding(pad, inp.shape[1], fh, sh, dh)
-    ow, pw = _padding(pad, inp.shape[2], fw, sw, dw)
+    oh, ph = padding(pad, inp.shape[1], fh, sh, dh)
+    ow, pw = padding(pad, inp.shape[2], fw, sw, dw)
     if (oh, ow) != tuple(out.shape[1:3]) or inp.shape[0] != out.shape[0]:
         raise fail(step, op, f"output shape {out.shape} does not match the window arithmetic ({oh}x{ow})")
     n, h, w, c = inp.shape
