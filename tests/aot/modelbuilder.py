@@ -6,13 +6,16 @@ data, and builtin options filled generically from keyword arguments.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import pytest
 import tflite
 from aot_support import load_bytes
 
 from tflite_builder import Graph, Op, T, build
+from tinyflash.aot import AotUnsupported, generate
 from tinyflash.model import ModelInfo
 
 NONE, RELU, RELU_N1_TO_1, RELU6 = 0, 1, 2, 3
@@ -80,3 +83,10 @@ class GraphBuilder:
     def model(self, outputs: list[int] | None = None) -> ModelInfo:
         g = Graph(self.tensors, self.ops, tuple(self.inputs), tuple(outputs or self.outputs))
         return load_bytes(build(g))
+
+
+def refusal(build: Callable[[GraphBuilder], ModelInfo]) -> str:
+    """The generator's message for the model ``build`` makes (from a seeded builder); the generator must refuse it."""
+    with pytest.raises(AotUnsupported) as err:
+        generate(build(GraphBuilder(np.random.default_rng(0))))
+    return err.value.message

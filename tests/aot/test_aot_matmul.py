@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from aot_support import oracle, run_cases
-from modelbuilder import GraphBuilder, options
-from test_aot_movement import _refused
+from modelbuilder import GraphBuilder, options, refusal
 from test_aot_ops import assert_same
 
 from tinyflash.model import ModelInfo
@@ -115,4 +114,4 @@ F32 = ("float32", None, 0)
     ],
 )
 def test_refused_cases_are_named(build: Callable[[GraphBuilder], ModelInfo], message: str) -> None:
-    assert message in _refused(build)
+    assert message in refusal(build)

@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from aot_support import oracle, run_cases
-from modelbuilder import NONE, RELU, RELU6, SAME, VALID, GraphBuilder, options
-from test_aot_movement import _refused
+from modelbuilder import NONE, RELU, RELU6, SAME, VALID, GraphBuilder, options, refusal
 from test_aot_ops import assert_same
 
 from tinyflash.aot.context import Context
@@ -118,4 +117,4 @@ Q = (("int8", 0.05, 3), ("int8", 0.1, -2))
     ],
 )  # fmt: skip
 def test_refused_cases_are_named(build: Callable[[GraphBuilder], ModelInfo], message: str) -> None:
-    assert message in _refused(build)
+    assert message in refusal(build)
