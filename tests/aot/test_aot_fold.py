@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from aot_support import build_host_program, load_bytes, oracle, random_inputs
-from modelbuilder import NONE, RELU_N1_TO_1, GraphBuilder, options
+from modelbuilder import NONE, RELU, RELU_N1_TO_1, GraphBuilder, options
 from qemu_support import run_models
 from test_aot_ops import assert_same
 from test_aot_unit import _chain
@@ -252,6 +252,24 @@ def test_an_inconsistent_shape_tensor_is_refused() -> None:
     with pytest.raises(ModelError, match=r"shape tensor says \[4, 2\], the output has shape \[2, 4\]"):
         generate(_chain((4, 2)))
     generate(_chain((-1, 4)))  # -1: the rest
+
+
+def _constant_concatenation(scales: tuple[float, float], activation: int) -> ModelInfo:
+    g = GraphBuilder(np.random.default_rng(0))
+    a = g.tensor((2,), "int8", scales[0], 0, np.array([1, 2], dtype=np.int8))
+    b = g.tensor((2,), "int8", scales[1], 0, np.array([3, 4], dtype=np.int8))
+    c = g.tensor((4,), "int8", 0.1, 0)
+    g.op("CONCATENATION", [a, b], [c], options("ConcatenationOptions", axis=0, fused_activation_function=activation))
+    return _add_input(g, c, (4,), ("int8", 0.1, 0))
+
+
+def test_a_folded_concatenation_keeps_tflms_rules() -> None:
+    """Folding is a raw copy too: only right where TFLM's own kernel would accept the op."""
+    assert [c.opcode for c in generate(_constant_concatenation((0.1, 0.1), NONE)).choices] == ["ADD"]
+    with pytest.raises(ModelError, match="int8 inputs must share the output's quantization"):
+        generate(_constant_concatenation((0.1, 0.2), NONE))
+    with pytest.raises(ModelError, match="a fused activation is not supported"):
+        generate(_constant_concatenation((0.1, 0.1), RELU))
 
 
 @pytest.mark.integration

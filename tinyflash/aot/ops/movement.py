@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...model import Operator, Tensor
+from .. import quant
 from ..context import Context, fail
 from ..fold import NUMPY, constant
 from ..registry import OpSpec, analyzer, folder, implementation
@@ -257,10 +258,22 @@ def split_copies(ctx: Context, step: int, op: Operator) -> list[Copy]:
     return _pieces(ctx, step, op, data, axis, sizes, into=False)
 
 
+def concatenation_rules(step: int, op: Operator, ins: list[Tensor], out: Tensor) -> None:
+    """What TFLM's CONCATENATION requires beyond shapes; a raw copy (on the device or folded) is only right then."""
+    if base.activation(step, op) != quant.ACT_NONE:
+        raise fail(step, op, "a fused activation is not supported (TFLM requires NONE)")
+    for t in ins:
+        if out.dtype == "int8" and (t.quant.scale != out.quant.scale or t.quant.zero_point != out.quant.zero_point):
+            raise fail(step, op, "int8 inputs must share the output's quantization (as TFLM requires)")
+        if out.dtype == "int16" and (t.quant.zero_point or out.quant.zero_point):
+            raise fail(step, op, "int16 tensors must have zero point 0 (as TFLM requires)")
+
+
 def concatenation_copies(ctx: Context, step: int, op: Operator) -> list[Copy]:
     if not op.inputs or min(op.inputs) < 0 or len(op.outputs) != 1 or op.outputs[0] < 0:
         raise fail(step, op, "expected inputs and one output")
     out = ctx.tensor(op.outputs[0])
+    concatenation_rules(step, op, [ctx.tensor(i) for i in op.inputs], out)
     axis = _axis(step, op, int(op.options.get("axis", 0)), len(out.shape))
     sizes = [ctx.tensor(i).shape[axis] if len(ctx.tensor(i).shape) == len(out.shape) else -1 for i in op.inputs]
     return _pieces(ctx, step, op, op.outputs[0], axis, sizes, into=True)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from ...model import Operator
-from .. import emit, quant
+from .. import emit
 from ..context import Context, fail
 from ..registry import analyzer, implementation
 from . import base
 from .base import FieldsSpec
+from .movement import concatenation_rules
 
 #: Ops that keep the bytes and change only the shape (the planner aliases them).
 RESHAPES = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS")
@@ -48,8 +49,6 @@ def analyze_concatenation(ctx: Context, step: int, op: Operator) -> FieldsSpec:
         raise fail(step, op, "expected inputs and one output")
     out = ctx.tensor(op.outputs[0])
     ins = [ctx.tensor(i) for i in op.inputs]
-    if base.activation(step, op) != quant.ACT_NONE:
-        raise fail(step, op, "a fused activation is not supported (TFLM requires NONE)")
     base.dtype(step, op, out, "float32", "int8", "int16", "int32")  # raw copies (TFLM's types but int64, bool)
     rank = len(out.shape)
     axis = int(op.options.get("axis", 0))
@@ -60,10 +59,7 @@ def analyze_concatenation(ctx: Context, step: int, op: Operator) -> FieldsSpec:
         base.dtype(step, op, t, out.dtype)
         if len(t.shape) != rank or t.shape[:axis] != out.shape[:axis] or t.shape[axis + 1 :] != out.shape[axis + 1 :]:
             raise fail(step, op, "input shapes do not match the output")
-        if out.dtype == "int8" and (t.quant.scale != out.quant.scale or t.quant.zero_point != out.quant.zero_point):
-            raise fail(step, op, "int8 inputs must share the output's quantization (as TFLM requires)")
-        if out.dtype == "int16" and (t.quant.zero_point or out.quant.zero_point):
-            raise fail(step, op, "int16 tensors must have zero point 0 (as TFLM requires)")
+    concatenation_rules(step, op, ins, out)
     if sum(t.shape[axis] for t in ins) != out.shape[axis]:
         raise fail(step, op, "the inputs do not add up to the output along the axis")
     outer = int(np.prod(out.shape[:axis], dtype=np.int64))
