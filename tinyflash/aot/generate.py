@@ -207,6 +207,11 @@ def _render(model: ModelInfo, ctx: Context, operators: list[dict], namespace: st
     assert plan is not None
     system, blocks, kernels = library.amalgamate(ctx.headers)
     offsets = []
+
+    def op_at(position: int) -> str:
+        """The model's own number of the operator at ``position`` in the folded graph ("end": after the last)."""
+        return str(folded.steps[position]) if position < len(folded.steps) else "end"
+
     for b in sorted(plan.buffers, key=lambda b: (plan.offsets[b.tensors[0]] if b.tensors else 0, b.tensors)):
         for t in b.tensors:
             tensor = sg.tensors[t]
@@ -214,7 +219,7 @@ def _render(model: ModelInfo, ctx: Context, operators: list[dict], namespace: st
             offsets.append(
                 f"constexpr size_t {ctx.offset_name(t)} = {plan.offsets[t]};  // {emit.sanitize(tensor.name)}: "
                 f"{tensor.dtype} [{shape}], "
-                + ("state, kept across invocations" if tensor.is_variable else f"ops {b.first}..{b.last}")
+                + ("state, kept across invocations" if tensor.is_variable else f"ops {op_at(b.first)}..{op_at(b.last)}")
             )
     for step, offset in sorted(plan.scratch_offsets.items()):
         nbytes = next(b.nbytes for b in plan.buffers if b.scratch_for == step)
