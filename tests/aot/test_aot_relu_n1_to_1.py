@@ -10,12 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from aot_support import build_host_program
+from aot_support import outputs_on
 from modelbuilder import GraphBuilder
-from qemu_support import run_models
 from test_aot_ops import assert_same
 
-from conftest import require_tool, unavailable
+from conftest import unavailable
 from tinyflash.model import ModelInfo
 from tinyflash.runtimes import aot_support
 from tinyflash.tflm_ops import unsupported_ops
@@ -76,14 +75,7 @@ def test_tflm_cannot_run_it_and_the_aot_runtime_can() -> None:
 @pytest.mark.parametrize("board", ["host", "virtual-m4"])
 def test_matches_tensorflow_lite_reference(tf, board: str, tmp_path: Path) -> None:
     models, inputs = _cases()
-    if board == "host":
-        require_tool("g++")
-        program = build_host_program(models, tmp_path)
-        outputs = [program.run(case, runs) for case, runs in enumerate(inputs)]
-    else:
-        require_tool("arm-none-eabi-g++")
-        require_tool("qemu-system-arm")
-        outputs = run_models(board, models, inputs, tmp_path)
+    outputs = outputs_on(board, models, inputs, tmp_path)
     for model, runs, ours in zip(models, inputs, outputs, strict=True):
         reference = _tflite_reference(tf, model, runs)
         assert_same(ours, reference)

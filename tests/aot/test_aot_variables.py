@@ -12,9 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from aot_support import build_host_program, load_bytes, oracle, random_inputs
+from aot_support import build_host_program, load_bytes, oracle, outputs_on, random_inputs
 from modelbuilder import GraphBuilder, options
-from qemu_support import run_models
 from test_aot_ops import assert_same
 
 from conftest import require_tool, unavailable
@@ -119,10 +118,6 @@ def models(tf) -> dict[str, ModelInfo]:
     return _modules(tf)
 
 
-def _inputs(models: list[ModelInfo]) -> list[list[list[np.ndarray]]]:
-    return [random_inputs(m, RUNS, np.random.default_rng(10 + case)) for case, m in enumerate(models)]
-
-
 def _tflm(model: ModelInfo, runs: list[list[np.ndarray]], reset_before: int = -1) -> list[list[np.ndarray]]:
     """The tflite-micro runtime's outputs, calling its Reset() before run ``reset_before``."""
     from tflite_micro.python.tflite_micro import runtime
@@ -151,29 +146,16 @@ def test_the_converted_models_use_variables_and_compile(models: dict[str, ModelI
 
 
 @pytest.mark.integration
-def test_variables_carry_across_invocations_as_in_tflm(models: dict[str, ModelInfo], tmp_path: Path) -> None:
-    """Each model invoked RUNS times in a row by the host program and by the tflite-micro runtime: the same outputs
+@pytest.mark.parametrize("board", ["host", "virtual-m4"])
+def test_variables_carry_across_invocations_as_in_tflm(models: dict[str, ModelInfo], board: str, tmp_path: Path):
+    """Each model invoked RUNS times in a row by the generated code and by the tflite-micro runtime: the same outputs
     every run (int8 bit for bit), and they change from run to run."""
-    require_tool("g++")
     cases = list(models.values())
-    inputs = _inputs(cases)
-    program = build_host_program(cases, tmp_path)
-    for case, model in enumerate(cases):
-        reference = oracle(model, inputs[case])
-        assert_same(program.run(case, inputs[case]), reference)
+    inputs = [random_inputs(m, RUNS, np.random.default_rng(10 + case)) for case, m in enumerate(cases)]
+    for model, runs, ours in zip(cases, inputs, outputs_on(board, cases, inputs, tmp_path), strict=True):
+        reference = oracle(model, runs)
+        assert_same(ours, reference)
         assert len({run[0].tobytes() for run in reference}) == RUNS
-
-
-@pytest.mark.integration
-def test_variables_carry_across_invocations_on_virtual_m4(models: dict[str, ModelInfo], tmp_path: Path) -> None:
-    require_tool("arm-none-eabi-g++")
-    require_tool("qemu-system-arm")
-    cases = list(models.values())
-    inputs = _inputs(cases)
-    outputs = run_models("virtual-m4", cases, inputs, tmp_path)
-    for model, ins, outs in zip(cases, inputs, outputs, strict=True):
-        assert len(outs) == RUNS
-        assert_same(outs, oracle(model, ins))
 
 
 @pytest.mark.integration

@@ -82,7 +82,11 @@ def generate(model: ModelInfo, namespace: str = "model", target: Target = GENERI
 
     ``namespace`` other than ``model`` lets tests link several generated models into one program.
     """
-    resources = resource_variables.resolve(model)
+    try:
+        resources = resource_variables.resolve(model)
+    except AotUnsupported as exc:  # subgraphs it cannot take: name the ops without a kernel in all of them too
+        missing = [Problem(-1, name, "no AOT kernel", True) for name in unsupported_ops(model)]
+        raise AotUnsupported([*missing, *exc.problems]) from None
     folded = fold_constants(model.main, resources.handles.get(0))
     sg, steps = folded.subgraph, folded.steps
     problems = _validate(sg, steps)

@@ -25,7 +25,6 @@ import numpy as np
 from ..model import ModelInfo, Operator, Subgraph, Tensor
 from .context import AotUnsupported, Problem
 from .fold import fold_constants
-from .registry import ANALYZERS
 
 #: Ops an initialisation subgraph may keep after folding.
 INIT_OPS = frozenset({"ASSIGN_VARIABLE"})
@@ -39,7 +38,6 @@ class Variable:
     name: str  # its shared_name
     nbytes: int = 0  # 0: never assigned (TFLM then has no storage for it)
     fill: int = 0  # the byte TFLM's memset uses: the first assigned value's zero point as int8, else 0
-    dtype: str = "int8"  # the first assigned value's type (for the debug hook's view)
 
 
 @dataclass(frozen=True)
@@ -83,7 +81,8 @@ def resolve(model: ModelInfo) -> Resources:
             break
         named = {sg.operators[j].outputs[0]: i for j, i in handles.get(k, {}).items() if sg.operators[j].outputs}
         for op in sg.operators:
-            if op.opcode == "ASSIGN_VARIABLE" and len(op.inputs) == 2 and op.inputs[0] in named and op.inputs[1] >= 0:
+            assigns = op.opcode == "ASSIGN_VARIABLE" and len(op.inputs) == 2 and op.inputs[0] in named
+            if assigns and 0 <= op.inputs[1] < len(sg.tensors):
                 sizes.setdefault(named[op.inputs[0]], sg.tensors[op.inputs[1]])
         if k > 0:
             assigned = _init_assignments(fold_constants(sg, handles.get(k, {})).subgraph)
@@ -92,8 +91,7 @@ def resolve(model: ModelInfo) -> Resources:
             else:
                 inits[k] = assigned
     if problems:
-        missing = [Problem(-1, name, "no AOT kernel", True) for name in _missing(model)]
-        raise AotUnsupported([*missing, *problems])
+        raise AotUnsupported(problems)
     variables = tuple(_variable(i, name, sizes.get(i)) for i, (_, name) in enumerate(ids))
     return Resources(
         variables,
@@ -118,10 +116,14 @@ def _init_assignments(sg: Subgraph) -> tuple[tuple[int, Tensor], ...] | str:
         return "has inputs or outputs"
     assigned = []
     for j, op in enumerate(sg.operators):
-        if op.custom or op.opcode not in INIT_OPS or len(op.inputs) != 2 or min(op.inputs) < 0:
+        if op.custom or op.opcode not in INIT_OPS:
             return f"runs {op.opcode} (its operator {j}); only constant values assigned to variables are supported"
+        if len(op.inputs) != 2 or not all(0 <= i < len(sg.tensors) for i in op.inputs):
+            return f"has an ASSIGN_VARIABLE without a resource and a value (its operator {j})"
         variable, value = resource_id(sg.tensors[op.inputs[0]]), sg.tensors[op.inputs[1]]
-        if variable is None or not value.is_constant:
+        if variable is None:
+            return f"assigns to a resource that is not a VAR_HANDLE's (its operator {j})"
+        if not value.is_constant:
             return f"assigns a value computed at run time (its operator {j}); only constant values are supported"
         assigned.append((variable, value))
     return tuple(assigned)
@@ -132,8 +134,4 @@ def _variable(i: int, name: str, first: Tensor | None) -> Variable:
         return Variable(i, name)
     zero_points = first.quant.zero_points if first.quant is not None else ()
     fill = (int(zero_points[0]) + 128) % 256 - 128 if zero_points else 0  # TFLM keeps it as int8_t
-    return Variable(i, name, first.nbytes, fill, first.dtype)
-
-
-def _missing(model: ModelInfo) -> list[str]:
-    return sorted({o.name for o in model.ops if o.custom or (o.name not in ANALYZERS and o.name != "VAR_HANDLE")})
+    return Variable(i, name, first.nbytes, fill)
