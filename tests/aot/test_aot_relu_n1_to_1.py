@@ -69,6 +69,8 @@ def test_tflm_cannot_run_it_and_the_aot_runtime_can() -> None:
     model = _relu1(0, "int8", (0.01, 3), (0.02, -5))
     assert unsupported_ops(model) == ["RELU_N1_TO_1"]
     assert aot_support(model).supported
+    int16 = aot_support(_relu1(0, "int16", (0.001, 0), (0.001, 0)))  # TensorFlow Lite has no int16 kernel either
+    assert not int16.supported and "(RELU_N1_TO_1): tensor 't0/é int16' has type int16" in int16.reason
 
 
 @pytest.mark.integration
