@@ -176,6 +176,19 @@ def test_reset_does_what_tflm_reset_does(models: dict[str, ModelInfo], tmp_path:
         assert differs == ("CALL_ONCE" in {o.name for o in model.ops})
 
 
+@pytest.mark.integration
+def test_debug_hook_shows_ops_without_outputs_as_empty(models: dict[str, ModelInfo], tmp_path: Path) -> None:
+    """With -DTINYFLASH_AOT_DEBUG every operator Invoke runs is reported; CALL_ONCE and ASSIGN_VARIABLE write no
+    tensor, so their view has no elements. VAR_HANDLE is folded and never runs."""
+    model = models["accumulator_float"]
+    program = build_host_program([model], tmp_path, defines=("TINYFLASH_AOT_DEBUG",))
+    lines: list[str] = []
+    program.run(0, random_inputs(model, 1, np.random.default_rng(0)), stderr=lines)
+    ran = [op.opcode for op in model.main.operators if op.opcode != "VAR_HANDLE"]
+    assert [line.split()[1] for line in lines] == ran
+    assert [line.split()[2] for line in lines if line.split()[1] in ("CALL_ONCE", "ASSIGN_VARIABLE")] == ["0", "0"]
+
+
 def test_variables_get_bytes_nothing_else_uses(models: dict[str, ModelInfo]) -> None:
     source = generate(models["counted_average"]).files["model_aot.cc"]
     offsets = dict(

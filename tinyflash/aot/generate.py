@@ -1,11 +1,12 @@
 """ModelInfo + Target -> one dependency-free C++ file implementing ``model_runtime.h``.
 
-First what is known at generation time is computed (constant folding, fold.py). Then four passes over
-the operators left: analyze every operator (validate, work out shapes and quantization; every problem
-is collected, so a refusal names them all), choose each op's implementation for the target, plan the
-arena (activations plus the chosen implementations' scratch), then emit: the kernels the model uses
-(inlined from ``aot/kernels/``), its constants as aligned flash arrays, each operator's parameters, a
-static arena, and an ``Invoke`` that is one straight line of kernel calls. The file is rendered from
+First the model's resource variables are resolved (variables.py: which variable each VAR_HANDLE names, what
+CALL_ONCE's initialisation subgraphs assign) and what is known at generation time is computed (constant folding,
+fold.py). Then four passes over the operators left: analyze every operator (validate, work out shapes and
+quantization; every problem is collected, so a refusal names them all), choose each op's implementation for the
+target, plan the arena (activations, the chosen implementations' scratch, the variables' storage), then emit:
+the kernels the model uses (inlined from ``aot/kernels/``), its constants as aligned flash arrays, each operator's
+parameters, a static arena, and an ``Invoke`` that is one straight line of kernel calls. The file is rendered from
 ``firmware_templates/runtime/model_aot.cc.j2``.
 """
 
@@ -209,8 +210,8 @@ def _invalid(sg: Subgraph, op: Operator) -> str:
 
 
 def _render(model: ModelInfo, ctx: Context, operators: list[dict], namespace: str, folded: Folded) -> str:
-    sg, plan = ctx.sg, ctx.plan
-    assert plan is not None
+    sg, plan, resources = ctx.sg, ctx.plan, ctx.resources
+    assert plan is not None and resources is not None
     system, blocks, kernels = library.amalgamate(ctx.headers)
     offsets = []
 
@@ -232,14 +233,14 @@ def _render(model: ModelInfo, ctx: Context, operators: list[dict], namespace: st
         offsets.append(
             f"constexpr size_t {ctx.scratch_name(step)} = {offset};  // {nbytes} bytes of op {step}'s scratch"
         )
-    for v in ctx.resources.variables if ctx.resources else ():
+    for v in resources.variables:
         if v.id in plan.variable_offsets:
             offsets.append(
                 f"constexpr size_t {ctx.variable_name(v.id)} = {plan.variable_offsets[v.id]};  // variable "
                 f"{emit.sanitize(v.name, 60)}: {v.nbytes} bytes, kept across invocations"
             )
     states = [_state_row(ctx, t) for t in sorted(plan.offsets) if sg.tensors[t].is_variable]
-    states += [_variable_row(ctx, v) for v in (ctx.resources.variables if ctx.resources else ()) if v.nbytes]
+    states += [_variable_row(ctx, v) for v in resources.variables if v.nbytes]
     return (
         templates()
         .get_template("runtime/model_aot.cc.j2")
