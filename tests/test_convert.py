@@ -119,6 +119,34 @@ def two_input_savedmodel(tf, work) -> Path:
     return path
 
 
+def _untrained(tf, work: Path, name: str, layers: list, shape: tuple[int, ...]) -> Path:
+    """A Keras model with its seeded initial weights (converting is what these tests are about) saved as .keras, and
+    calibration inputs ``<name>_cal.npz``."""
+    model = tf.keras.Sequential([tf.keras.Input(shape), *layers])
+    path = work / f"{name}.keras"
+    model.save(path)
+    rng = np.random.default_rng(len(name))
+    np.savez(work / f"{name}_cal.npz", x=rng.normal(0, 1, (64, *shape)).astype(np.float32))
+    return path
+
+
+@pytest.fixture(scope="session")
+def gru_keras(tf, work) -> Path:
+    """8 steps of 3 features -> GRU(6) -> 3-class softmax. unroll=True: TF 2.x otherwise converts the recurrence to a
+    WHILE loop over three subgraphs (and fails on it with int8 quantization), which TFLM can run and AOT cannot."""
+    layers = tf.keras.layers
+    return _untrained(tf, work, "gru", [layers.GRU(6, unroll=True), layers.Dense(3, activation="softmax")], (8, 3))
+
+
+@pytest.fixture(scope="session")
+def conv1d_keras(tf, work) -> Path:
+    """16 steps of 2 channels -> Conv1D -> MaxPooling1D -> Conv1D -> GlobalAveragePooling1D -> 3-class softmax."""
+    layers = tf.keras.layers
+    stack = [layers.Conv1D(4, 3, activation="relu"), layers.MaxPooling1D(2), layers.Conv1D(4, 3, activation="relu"),
+             layers.GlobalAveragePooling1D(), layers.Dense(3, activation="softmax")]  # fmt: skip
+    return _untrained(tf, work, "conv1d", stack, (16, 2))
+
+
 def _run_on_virtual_m4(path: Path, n_lines: int) -> list[str]:
     """Build with the AOT runtime, run under QEMU and return the first n_lines after the banner."""
     for tool in ("arm-none-eabi-gcc", "qemu-system-arm"):
@@ -225,6 +253,63 @@ def test_two_input_savedmodel_matched_by_name_and_run_on_virtual_m4(two_input_sa
     assert by_name["output_0"].top1_agreement is None and by_name["output_1"].top1_agreement >= 0.95
     assert all(o.cosine > 0.99 for o in by_name.values()) and result.check.ok, result.check.warnings
     assert _inference_app_lines(out) == inference_lines(load_model(out))
+
+
+def test_gru_classifier_unrolled_runs_on_virtual_m4(gru_keras, work):
+    """Keras's unrolled GRU: per step FULLY_CONNECTED, SPLIT, LOGISTIC, TANH, SUB, MUL, ADD over STRIDED_SLICEs of
+    the input, int8 throughout; the AOT build's outputs on virtual-m4 equal the TFLM reference's, raw int8 included."""
+    out = work / "gru.tflite"
+    result = convert(gru_keras, out, ConvertOptions(calibration=work / "gru_cal.npz"))
+    ops = {o.name for o in result.model.ops}
+    assert {"FULLY_CONNECTED", "SPLIT", "LOGISTIC", "TANH", "STRIDED_SLICE"} <= ops and "WHILE" not in ops
+    assert len(result.model.subgraphs) == 1
+    assert _inference_app_lines(out) == inference_lines(load_model(out))
+
+
+def test_gru_as_a_while_loop_is_refused_by_name(tf, gru_keras, work):
+    """Without unroll, TF converts the GRU to a WHILE loop (three subgraphs; float here, as its int8 conversion fails
+    in TF 2.x): `inspect` names WHILE and its condition's ops among the ops without an AOT kernel."""
+    layers = tf.keras.layers
+    model = tf.keras.Sequential([tf.keras.Input((8, 3), batch_size=1), layers.GRU(6), layers.Dense(3)])
+    path = work / "gru_while.tflite"
+    path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+    assert "WHILE" in {o.name for o in load_model(path).ops}
+    proc = tinyflash("inspect", str(path), "--json", cwd=work)
+    assert proc.returncode == 0, proc.stderr
+    aot = json.loads(proc.stdout)["aot"]
+    assert aot["supported"] is False and "WHILE" in aot["unsupported_ops"]
+    assert "the model has 3 subgraphs" in aot["reason"]
+
+
+def test_conv1d_classifier_runs_on_virtual_m4(conv1d_keras, work):
+    """Conv1D becomes EXPAND_DIMS/RESHAPE around CONV_2D, GlobalAveragePooling1D a MEAN: bit-exact on virtual-m4."""
+    out = work / "conv1d.tflite"
+    result = convert(conv1d_keras, out, ConvertOptions(calibration=work / "conv1d_cal.npz"))
+    assert {"CONV_2D", "MAX_POOL_2D", "MEAN", "SOFTMAX"} <= {o.name for o in result.model.ops}
+    assert _inference_app_lines(out) == inference_lines(load_model(out))
+
+
+def test_dynamic_batch_export_folds_and_runs_on_virtual_m4(tf, work):
+    """A Keras model exported as other tools export it, batch axis free (TFLiteConverter.from_keras_model; tinyflash's
+    own convert fixes it to 1): Flatten becomes SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE, which the AOT generator
+    folds, so the device runs only the convolution, the dense layer and the softmax — bit-exact on virtual-m4."""
+    layers = tf.keras.layers
+    model = tf.keras.Sequential([tf.keras.Input((6, 6, 1)), layers.Conv2D(3, 3, activation="relu"), layers.Flatten(),
+                                 layers.Dense(4, activation="softmax")])  # fmt: skip
+    rng = np.random.default_rng(4)
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ([rng.normal(0, 1, (1, 6, 6, 1)).astype(np.float32)] for _ in range(32))
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = converter.inference_output_type = tf.int8
+    path = work / "dynamic_batch.tflite"
+    path.write_bytes(converter.convert())
+    proc = tinyflash("inspect", str(path), "--json", cwd=work)
+    assert proc.returncode == 0, proc.stderr
+    aot = json.loads(proc.stdout)["aot"]
+    assert aot["supported"] is True
+    assert {f["op"] for f in aot["folded"]} == {"SHAPE", "STRIDED_SLICE", "PACK"}
+    assert _inference_app_lines(path) == inference_lines(load_model(path))
 
 
 def test_float_io_quantizes_inside_and_keeps_the_saturation_figures(sine_keras, work):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import IN_CI, require_tool
-from tflite_builder import tiny_dense
+from tflite_builder import running_sum, tiny_dense
 from tinyflash.arena import estimate_arena
 from tinyflash.boards import get_board
 from tinyflash.errors import TinyflashError
@@ -36,6 +36,7 @@ _STUB_LAYOUT = {
     "tflm_c_common.h": "tensorflow/lite/c/common.h",
     "tflm_interpreter_stub.h": "tensorflow/lite/micro/micro_interpreter.h",
     "tflm_micro_mutable_op_resolver.h": "tensorflow/lite/micro/micro_mutable_op_resolver.h",
+    "tflm_micro_resource_variable.h": "tensorflow/lite/micro/micro_resource_variable.h",
     "tflm_schema_generated.h": "tensorflow/lite/schema/schema_generated.h",
     "TensorFlowLite.h": "TensorFlowLite.h",
     "Arduino.h": "Arduino.h",
@@ -200,6 +201,37 @@ def test_board_independent_sources_compile(compiler, model_name, board, tmp_path
         text=True,
     )
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("compiler", ["g++", "arm-none-eabi-g++"])
+def test_resource_variables_get_tflm_storage_and_compile(compiler, tmp_path):
+    """A model with VAR_HANDLE: TFLM needs its ops registered and a MicroResourceVariables passed to the interpreter
+    (VAR_HANDLE's Prepare fails without one), created from a MicroAllocator on the arena. The runtime type-checks
+    against tests/cpp_stubs; a model without variables keeps the plain constructor."""
+    exe = require_tool(compiler)
+    path = tmp_path / "running_sum.tflite"
+    path.write_bytes(running_sum())
+    _, plan = _render(path, "nano33ble")
+    code = plan.files["src/model_runtime_tflm.cc"]
+    for method in ("AddAdd", "AddAssignVariable", "AddReadVariable", "AddVarHandle"):
+        assert code.count(f"resolver.{method}()") == 1
+    assert "constexpr int kResourceVariables = 1;" in code
+    assert "MicroResourceVariables::Create(allocator, kResourceVariables)" in code
+    assert "interpreter(flatbuffer, resolver, allocator, variables)" in code
+    assert '#include "tensorflow/lite/micro/micro_resource_variable.h"' in plan.files["src/tflm_headers.h"]
+    write_project(tmp_path / "project", plan.files)
+    src = tmp_path / "project" / "src"
+    arch = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"] if "arm" in compiler else []
+    proc = subprocess.run(
+        [exe, "-std=gnu++14", *arch, "-Wall", "-Wextra", "-Werror", "-fsyntax-only", "-I.", f"-I{STUBS}",
+         "model_runtime_tflm.cc"],
+        cwd=src, capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    plain = tmp_path / "dense.tflite"
+    plain.write_bytes(tiny_dense())
+    _, plan = _render(plain, "nano33ble")
+    assert "ResourceVariables" not in plan.files["src/model_runtime_tflm.cc"] + plan.files["src/tflm_headers.h"]
 
 
 def test_resolver_has_exactly_the_models_ops(person_detect):

@@ -13,7 +13,7 @@ import flatbuffers
 import numpy as np
 import tflite
 
-DTYPES = {"float32": 0, "int32": 2, "uint8": 3, "int8": 9, "int16": 7}
+DTYPES = {"float32": 0, "int32": 2, "uint8": 3, "int8": 9, "int16": 7, "resource": 13}
 
 
 @dataclass
@@ -187,3 +187,23 @@ def tiny_dense(out_features: int = 4, in_features: int = 3, seed: int = 0) -> by
         outputs=(3,),
     )
     return build(g)
+
+
+def running_sum(width: int = 3) -> bytes:
+    """A float model with state in a resource variable: VAR_HANDLE, READ_VARIABLE, ADD of the input, ASSIGN_VARIABLE;
+    the output is the sum of every input so far (TFLM starts the variable at 0)."""
+
+    def handle_options(b: flatbuffers.Builder) -> int:
+        name = b.CreateString("sum")
+        tflite.VarHandleOptionsStart(b)
+        tflite.VarHandleOptionsAddSharedName(b, name)
+        return tflite.VarHandleOptionsEnd(b)
+
+    tensors = [T("x", (1, width)), T("handle", (), "resource"), T("sum", (1, width)), T("y", (1, width))]
+    ops = [
+        Op("VAR_HANDLE", (), (1,), options=("VarHandleOptions", handle_options)),
+        Op("READ_VARIABLE", (1,), (2,)),
+        Op("ADD", (2, 0), (3,)),
+        Op("ASSIGN_VARIABLE", (1, 3), ()),
+    ]
+    return build(Graph(tensors, ops, (0,), (3,)))

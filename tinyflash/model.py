@@ -461,6 +461,8 @@ def _options(op: Any) -> dict[str, Any]:
             value = fn()
             if isinstance(value, (int, float, bool)):
                 out[_snake(attr)] = value
+            elif isinstance(value, bytes):  # a string field: VAR_HANDLE's container and shared_name
+                out[_snake(attr)] = value.decode("utf-8", "replace")
         elif params == 1 and hasattr(obj, attr + "Length"):
             n = getattr(obj, attr + "Length")()
             if isinstance(n, int) and 0 <= n <= len(table.Bytes):

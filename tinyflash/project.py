@@ -25,7 +25,7 @@ from .errors import ModelError, StateError, TinyflashError
 from .model import ModelInfo, Tensor
 from .resources import templates
 from .runtimes import aot_support, choose_runtime
-from .tflm_ops import resolver_method, unsupported_ops
+from .tflm_ops import resolver_method, resource_variable_slots, unsupported_ops
 from .tflm_tree import LIBRARY_MANIFEST, LIBRARY_NAME, TflmTree, library_manifest, load_tree
 
 APPS = ("sine", "inference", "validate")
@@ -278,6 +278,7 @@ def _context(
         "arena_minimum": arena.minimum_bytes,
         "arena_comment": f"{arena_bytes:,} bytes: {origin} (`tinyflash inspect`).",
         "resolver_methods": methods,
+        "resource_variables": resource_variable_slots(model),
         "tflm_umbrella": _tflm_umbrella(board, tree),
         "tflm_undef": board.tflm.undef_macros if _tflm_umbrella(board, tree) else (),
         "tflm_flags": (TFLM_FLAGS + (tree.build_flags if tree else ())) if runtime == "tflm" else (),

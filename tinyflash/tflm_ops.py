@@ -147,6 +147,13 @@ def unsupported_ops(model: ModelInfo) -> list[str]:
     return sorted(o.name for o in model.ops if resolver_method(o.name, o.custom) is None)
 
 
+def resource_variable_slots(model: ModelInfo) -> int:
+    """How many resource variables the TFLM interpreter must be able to hold: one per VAR_HANDLE (handles naming the
+    same variable share one, so this is enough). 0: the model has none, and the interpreter needs no
+    ``MicroResourceVariables`` (VAR_HANDLE's Prepare fails without one)."""
+    return sum(o.count for o in model.ops if o.name == "VAR_HANDLE" and not o.custom)
+
+
 def needs_vendor_kernel(model: ModelInfo) -> list[str]:
     """Custom ops TFLM registers but that only work with vendor hardware (Ethos-U NPU)."""
     return sorted(o.name for o in model.ops if o.custom and o.name == "ethos-u")

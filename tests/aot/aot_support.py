@@ -232,11 +232,19 @@ def load_bytes(data: bytes, name: str = "case.tflite") -> ModelInfo:
 def run_cases(board: str, models: list[ModelInfo], workdir: Path, runs: int, scale: float) -> tuple[list, list]:
     """Random inputs (seeded by case index) and every case's outputs from the generated code built for the host
     (``board`` "host") or for a virtual board under QEMU: ``(inputs, outputs)``, each ``[case][run][i]``."""
+    inputs = [random_inputs(m, runs, np.random.default_rng(case), scale=scale) for case, m in enumerate(models)]
+    outputs = outputs_on(board, models, inputs, workdir)
+    assert [len(o) for o in outputs] == [runs] * len(models)
+    return inputs, outputs
+
+
+def outputs_on(board: str, models: list[ModelInfo], inputs: list, workdir: Path) -> list:
+    """Every case's outputs for its runs of ``inputs`` (``[case][run][i]``), invoked in order, from the generated code
+    built for the host (``board`` "host") or for a virtual board under QEMU."""
     from qemu_support import run_models
 
     from conftest import require_tool
 
-    inputs = [random_inputs(m, runs, np.random.default_rng(case), scale=scale) for case, m in enumerate(models)]
     if board == "host":
         require_tool("g++")
         program = build_host_program(models, workdir)
@@ -245,5 +253,4 @@ def run_cases(board: str, models: list[ModelInfo], workdir: Path, runs: int, sca
         require_tool("arm-none-eabi-g++")
         require_tool("qemu-system-arm")
         outputs = run_models(board, models, inputs, workdir)
-    assert [len(o) for o in outputs] == [runs] * len(models)
-    return inputs, outputs
+    return outputs

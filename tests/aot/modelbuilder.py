@@ -22,12 +22,14 @@ NONE, RELU, RELU_N1_TO_1, RELU6 = 0, 1, 2, 3
 SAME, VALID = 0, 1
 
 
-def options(kind: str, **fields: int | float) -> tuple[str, object]:
-    """``options("Conv2DOptions", stride_w=2)`` -> the (table name, fill) pair tflite_builder expects."""
+def options(kind: str, **fields: int | float | str) -> tuple[str, object]:
+    """``options("Conv2DOptions", stride_w=2)`` -> the (table name, fill) pair tflite_builder expects; a string
+    field (VarHandleOptions' shared_name) is written before the table, as flatbuffers requires."""
 
     def fill(b) -> int:
+        values = {key: b.CreateString(v) if isinstance(v, str) else v for key, v in fields.items()}
         getattr(tflite, f"{kind}Start")(b)
-        for key, value in fields.items():
+        for key, value in values.items():
             camel = "".join(part[:1].upper() + part[1:] for part in key.split("_"))
             getattr(tflite, f"{kind}Add{camel}")(b, value)
         return getattr(tflite, f"{kind}End")(b)

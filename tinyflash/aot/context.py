@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..errors import ModelError
 from ..model import Operator, Subgraph, Tensor
@@ -12,6 +13,9 @@ from . import emit, library
 from .library import Ref
 from .planner import Plan
 from .target import GENERIC, Target
+
+if TYPE_CHECKING:
+    from .variables import Resources
 
 HINT = "use --runtime tflm, which supports every op TFLM has a kernel for"
 #: A parameter struct in flash, generously (the largest, with a window, is 84 bytes).
@@ -29,6 +33,10 @@ class Context:
     constant_decls: list[str] = field(default_factory=list)
     #: Bytes of the constant arrays and parameter structs declared so far (they go to flash).
     constant_bytes: int = 0
+    #: The model's resource variables (variables.py); None while a subgraph is only folded.
+    resources: Resources | None = None
+    #: Flags kept across invocations (CALL_ONCE's "has run"), false after Setup().
+    flags: list[str] = field(default_factory=list)
 
     def tensor(self, index: int) -> Tensor:
         return self.sg.tensors[index]
@@ -38,6 +46,15 @@ class Context:
 
     def scratch_name(self, step: int) -> str:
         return f"kScratchOp{step}"
+
+    def variable_name(self, variable: int) -> str:
+        """The arena offset of resource variable ``variable``'s storage."""
+        return f"kOffsetVariable{variable}"
+
+    def flag(self, name: str) -> str:
+        """Declare ``bool <name>``, which Setup() sets to false and nothing else resets."""
+        self.flags.append(name)
+        return name
 
     def pointer(self, index: int, const: bool = False) -> str:
         """A C++ expression for the data of tensor ``index``: a flash array or an arena location."""

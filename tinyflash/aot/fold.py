@@ -1,16 +1,18 @@
 """Constant folding at generation time: an operator whose result is known before the model runs is computed
 by the generator and becomes a constant tensor, so the device never runs it.
 
-That is every operator whose inputs are all constant, and SHAPE of any tensor (shapes are static in a
-TFLM model). A Keras model exported with a dynamic batch dimension flattens through
-SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE(shape tensor): the first three fold away and RESHAPE's shape
-becomes a constant. Each op's folder (registered with ``registry.folder``) computes exactly what the
-TFLM kernel computes; an op without a folder, or in a form its folder declines, stays in the graph and
-runs on the device. A graph output is never folded: the runtime hands outputs to the app from the arena.
+That is every operator whose inputs are all constant, SHAPE of any tensor (shapes are static in a
+TFLM model), and VAR_HANDLE (the variable it names is known: see variables.py). A Keras model exported
+with a dynamic batch dimension flattens through SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE(shape tensor):
+the first three fold away and RESHAPE's shape becomes a constant. Each op's folder (registered with
+``registry.folder``) computes exactly what the TFLM kernel computes; an op without a folder, or in a form
+its folder declines, stays in the graph and runs on the device. A graph output is never folded: the
+runtime hands outputs to the app from the arena.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -36,13 +38,21 @@ class Folded:
     folded: tuple[tuple[int, str], ...]  # (index in the model's graph, opcode) of each folded operator
 
 
-def fold_constants(sg: Subgraph) -> Folded:
-    """Fold every operator whose result is known at generation time, in graph order (so chains fold)."""
+def fold_constants(sg: Subgraph, handles: Mapping[int, int] | None = None) -> Folded:
+    """Fold every operator whose result is known at generation time, in graph order (so chains fold).
+
+    ``handles`` gives each VAR_HANDLE (operator index -> variable id, numbered by variables.py as TFLM numbers them):
+    its resource tensor becomes a constant holding the id, as TFLM's VAR_HANDLE writes it."""
     tensors = list(sg.tensors)
     kept, steps, folded = [], [], []
     outputs = set(sg.outputs)
     for step, op in enumerate(sg.operators):
         values = None
+        if handles and step in handles and len(op.outputs) == 1 and 0 <= op.outputs[0] < len(tensors):
+            handle = tensors[op.outputs[0]]
+            tensors[op.outputs[0]] = replace(handle, data=np.int32(handles[step]).tobytes())
+            folded.append((step, op.opcode))
+            continue
         if _foldable(tensors, op, outputs):
             values = _fold(replace(sg, tensors=tuple(tensors)), step, op)
         if values is None:

@@ -1,11 +1,12 @@
 """ModelInfo + Target -> one dependency-free C++ file implementing ``model_runtime.h``.
 
-First what is known at generation time is computed (constant folding, fold.py). Then four passes over
-the operators left: analyze every operator (validate, work out shapes and quantization; every problem
-is collected, so a refusal names them all), choose each op's implementation for the target, plan the
-arena (activations plus the chosen implementations' scratch), then emit: the kernels the model uses
-(inlined from ``aot/kernels/``), its constants as aligned flash arrays, each operator's parameters, a
-static arena, and an ``Invoke`` that is one straight line of kernel calls. The file is rendered from
+First the model's resource variables are resolved (variables.py: which variable each VAR_HANDLE names, what
+CALL_ONCE's initialisation subgraphs assign) and what is known at generation time is computed (constant folding,
+fold.py). Then four passes over the operators left: analyze every operator (validate, work out shapes and
+quantization; every problem is collected, so a refusal names them all), choose each op's implementation for the
+target, plan the arena (activations, the chosen implementations' scratch, the variables' storage), then emit:
+the kernels the model uses (inlined from ``aot/kernels/``), its constants as aligned flash arrays, each operator's
+parameters, a static arena, and an ``Invoke`` that is one straight line of kernel calls. The file is rendered from
 ``firmware_templates/runtime/model_aot.cc.j2``.
 """
 
@@ -20,6 +21,7 @@ from ..errors import ModelError
 from ..model import ModelInfo, Operator, Subgraph
 from ..resources import templates
 from . import emit, library, ops  # noqa: F401  (ops: registers every analyzer and implementation)
+from . import variables as resource_variables
 from .context import AotUnsupported, Context, Problem, problem
 from .fold import Folded, fold_constants
 from .planner import plan_memory
@@ -27,7 +29,9 @@ from .registry import ANALYZERS, choose
 from .target import GENERIC, Target
 
 T = TypeVar("T")
-SUPPORTED_OPS: frozenset[str] = frozenset(ANALYZERS)
+SUPPORTED_OPS: frozenset[str] = frozenset(ANALYZERS) | {"VAR_HANDLE"}  # VAR_HANDLE always folds (variables.py)
+#: Ops that write no tensor: they change a resource variable or run an initialisation subgraph.
+NO_OUTPUT_OPS = frozenset({"ASSIGN_VARIABLE", "CALL_ONCE"})
 #: Code size estimates (Cortex-M, -O2; measured 0.6 KB hello_world to 12.7 KB person_detect on the M4), on top of
 #: what each implementation declares per use (Implementation.code_bytes): per kernel header inlined, per op.
 CODE_PER_HEADER = 1024
@@ -65,9 +69,11 @@ class AotResult:
 def unsupported_ops(model: ModelInfo) -> list[str]:
     """Names of the model's ops the AOT runtime has no kernel for (custom ops included). An op the generator
     computes itself (constant folding) needs none."""
-    if len(model.subgraphs) != 1:
+    try:
+        resources = resource_variables.resolve(model)
+    except AotUnsupported:
         return sorted({o.name for o in model.ops if o.custom or o.name not in SUPPORTED_OPS})
-    left = fold_constants(model.main).subgraph.operators
+    left = fold_constants(model.main, resources.handles.get(0)).subgraph.operators
     return sorted({o.opcode for o in left if o.custom or o.opcode not in SUPPORTED_OPS})
 
 
@@ -77,14 +83,15 @@ def generate(model: ModelInfo, namespace: str = "model", target: Target = GENERI
 
     ``namespace`` other than ``model`` lets tests link several generated models into one program.
     """
-    if len(model.subgraphs) != 1:
+    try:
+        resources = resource_variables.resolve(model)
+    except AotUnsupported as exc:  # subgraphs it cannot take: name the ops without a kernel in all of them too
         missing = [Problem(-1, name, "no AOT kernel", True) for name in unsupported_ops(model)]
-        whole = Problem(-1, "", f"the model has {len(model.subgraphs)} subgraphs; the AOT runtime runs one")
-        raise AotUnsupported([*missing, whole])
-    folded = fold_constants(model.main)
+        raise AotUnsupported([*missing, *exc.problems]) from None
+    folded = fold_constants(model.main, resources.handles.get(0))
     sg, steps = folded.subgraph, folded.steps
     problems = _validate(sg, steps)
-    ctx = Context(sg, target)
+    ctx = Context(sg, target, resources=resources)
     refused = {p.step for p in problems}
     specs = []
     for step, op in zip(steps, sg.operators, strict=True):
@@ -96,7 +103,7 @@ def generate(model: ModelInfo, namespace: str = "model", target: Target = GENERI
         raise AotUnsupported(problems, folded.folded)
     impls = [choose(op.opcode, spec, target) for op, spec in zip(sg.operators, specs, strict=True)]
     scratch = {step: impl.scratch(spec) for step, impl, spec in zip(steps, impls, specs, strict=True)}
-    ctx.plan = plan_memory(sg, scratch, steps)
+    ctx.plan = plan_memory(sg, scratch, steps, {v.id: v.nbytes for v in resources.variables if v.nbytes})
     emitted = [
         _collect(problems, step, op, impl.emit, ctx, spec)
         for step, op, spec, impl in zip(steps, sg.operators, specs, impls, strict=True)
@@ -115,7 +122,7 @@ def generate(model: ModelInfo, namespace: str = "model", target: Target = GENERI
                 "outs": ", ".join(f"t{i}" for i in op.outputs),
                 "implementation": impl.name,
                 "lines": lines,
-                "output_row": _io_row(ctx, op.outputs[0]),
+                "output_row": _io_row(ctx, op.outputs[0]) if op.outputs else _NO_OUTPUT_ROW,
             }
         )
     choices = tuple(
@@ -176,7 +183,7 @@ def _validate(sg: Subgraph, steps: tuple[int, ...]) -> list[Problem]:
 
 def _invalid(sg: Subgraph, op: Operator) -> str:
     """Why ``op`` breaks what the analyzers rely on, or ''."""
-    if not op.outputs or any(i < 0 for i in op.outputs):
+    if (not op.outputs and op.opcode not in NO_OUTPUT_OPS) or any(i < 0 for i in op.outputs):
         return "it has no output tensor"
     for i in (*op.inputs, *op.outputs):
         if i < 0:
@@ -203,8 +210,8 @@ def _invalid(sg: Subgraph, op: Operator) -> str:
 
 
 def _render(model: ModelInfo, ctx: Context, operators: list[dict], namespace: str, folded: Folded) -> str:
-    sg, plan = ctx.sg, ctx.plan
-    assert plan is not None
+    sg, plan, resources = ctx.sg, ctx.plan, ctx.resources
+    assert plan is not None and resources is not None
     system, blocks, kernels = library.amalgamate(ctx.headers)
     offsets = []
 
@@ -226,7 +233,14 @@ def _render(model: ModelInfo, ctx: Context, operators: list[dict], namespace: st
         offsets.append(
             f"constexpr size_t {ctx.scratch_name(step)} = {offset};  // {nbytes} bytes of op {step}'s scratch"
         )
+    for v in resources.variables:
+        if v.id in plan.variable_offsets:
+            offsets.append(
+                f"constexpr size_t {ctx.variable_name(v.id)} = {plan.variable_offsets[v.id]};  // variable "
+                f"{emit.sanitize(v.name, 60)}: {v.nbytes} bytes, kept across invocations"
+            )
     states = [_state_row(ctx, t) for t in sorted(plan.offsets) if sg.tensors[t].is_variable]
+    states += [_variable_row(ctx, v) for v in resources.variables if v.nbytes]
     return (
         templates()
         .get_template("runtime/model_aot.cc.j2")
@@ -252,6 +266,7 @@ def _render(model: ModelInfo, ctx: Context, operators: list[dict], namespace: st
             outputs=[_io_row(ctx, i) for i in sg.outputs],
             operators=operators,
             states=states,
+            flags=ctx.flags,
         )
     )
 
@@ -262,6 +277,15 @@ def _state_row(ctx: Context, i: int) -> str:
     t = ctx.tensor(i)
     value = t.quant.zero_point if t.dtype == "int8" and t.quant is not None and t.quant.zero_points else 0
     return f"memset(g_arena + {ctx.offset_name(i)}, {value}, {t.nbytes});  // {emit.sanitize(t.name)}"
+
+
+def _variable_row(ctx: Context, v: resource_variables.Variable) -> str:
+    """The ``memset`` that resets resource variable ``v`` as TFLM's ``MicroResourceVariables::ResetAll`` does."""
+    return f"memset(g_arena + {ctx.variable_name(v.id)}, {v.fill}, {v.nbytes});  // {emit.sanitize(v.name, 60)}"
+
+
+#: The debug hook's view of an operator that writes no tensor (NO_OUTPUT_OPS).
+_NO_OUTPUT_ROW = "{0, Type::kInt8, 0, 0.0f, 0}"
 
 
 def _io_row(ctx: Context, i: int) -> str:

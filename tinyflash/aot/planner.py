@@ -6,7 +6,7 @@ with the union of their lifetimes. Buffers are placed first-fit into the lowest 
 a few orderings and keeping the smallest arena; the lower bound (the most bytes live at any one step) shows how close
 that gets. An op implementation's scratch buffer is one more buffer, live during that op's step only. A variable
 tensor (an op's state, e.g. SVDF's) keeps its value from one invocation to the next: it is live over the whole
-graph, so no other tensor ever shares its bytes.
+graph, so no other tensor ever shares its bytes; so is each resource variable's storage (variables.py).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ class Buffer:
     first: int
     last: int
     scratch_for: int = -1  # the op step a scratch buffer serves (no tensors), else -1
+    variable: int = -1  # the resource variable whose storage this is (no tensors), else -1
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Plan:
     lower_bound_bytes: int
     buffers: tuple[Buffer, ...]
     scratch_offsets: Mapping[int, int] = field(default_factory=dict)  # op step -> byte offset of its scratch
+    variable_offsets: Mapping[int, int] = field(default_factory=dict)  # resource variable id -> byte offset
 
     @property
     def scratch_bytes(self) -> int:
@@ -56,13 +58,20 @@ class Plan:
         return max((b.nbytes for b in self.buffers if b.scratch_for >= 0), default=0)
 
 
-def plan_memory(sg: Subgraph, scratch: Mapping[int, int] | None = None, steps: tuple[int, ...] | None = None) -> Plan:
-    """Place every activation tensor, and ``scratch`` (op step -> bytes) for the ops that need it. ``steps`` names
-    each operator of ``sg`` as the model's graph does (the ops left after constant folding), default 0, 1, 2..."""
+def plan_memory(
+    sg: Subgraph,
+    scratch: Mapping[int, int] | None = None,
+    steps: tuple[int, ...] | None = None,
+    variables: Mapping[int, int] | None = None,
+) -> Plan:
+    """Place every activation tensor, ``scratch`` (op step -> bytes) for the ops that need it, and ``variables``
+    (resource variable id -> bytes) over the whole graph. ``steps`` names each operator of ``sg`` as the model's
+    graph does (the ops left after constant folding), default 0, 1, 2..."""
     position = {step: p for p, step in enumerate(steps if steps is not None else range(len(sg.operators)))}
     buffers = _buffers(sg) + [
         Buffer((), n, position[step], position[step], step) for step, n in sorted((scratch or {}).items()) if n > 0
     ]
+    buffers += [Buffer((), n, 0, len(sg.operators), variable=v) for v, n in sorted((variables or {}).items()) if n > 0]
     best: tuple[int, dict[int, int]] | None = None
     orders = (
         lambda b: (-align(b.nbytes), b.first),
@@ -79,12 +88,14 @@ def plan_memory(sg: Subgraph, scratch: Mapping[int, int] | None = None, steps: t
     size, where = best
     offsets = {t: where[id(b)] for b in buffers for t in b.tensors}
     scratch_offsets = {b.scratch_for: where[id(b)] for b in buffers if b.scratch_for >= 0}
+    variable_offsets = {b.variable: where[id(b)] for b in buffers if b.variable >= 0}
     return Plan(
         MappingProxyType(offsets),
         size,
         _lower_bound(buffers, len(sg.operators)),
         tuple(buffers),
         MappingProxyType(scratch_offsets),
+        MappingProxyType(variable_offsets),
     )
 
 

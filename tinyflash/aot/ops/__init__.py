@@ -16,6 +16,7 @@ from . import (
     shape,
     svdf,
     transpose_conv,
+    variables,
 )
 
 __all__ = [
@@ -34,4 +35,5 @@ __all__ = [
     "shape",
     "svdf",
     "transpose_conv",
+    "variables",
 ]

@@ -180,7 +180,7 @@ def _quotient_multiplier(s: BinarySpec) -> quant.Multiplier:
     return m
 
 
-@analyzer("RELU", "RELU6", "LOGISTIC", "TANH", "SOFTMAX")
+@analyzer("RELU", "RELU6", "RELU_N1_TO_1", "LOGISTIC", "TANH", "SOFTMAX")
 def analyze_unary(ctx: Context, step: int, op: Operator) -> UnarySpec:
     ins, out = base.io(ctx, step, op, 1)
     inp = ins[0]
@@ -195,15 +195,18 @@ def analyze_unary(ctx: Context, step: int, op: Operator) -> UnarySpec:
     return UnarySpec(step, op, kind, inp, out)
 
 
-@implementation("RELU", "RELU6", name="reference", summary="TFLM's reference arithmetic")
+@implementation("RELU", "RELU6", "RELU_N1_TO_1", name="reference", summary="TFLM's reference arithmetic")
 def relu(ctx: Context, s: UnarySpec) -> list[str]:
+    """RELU_N1_TO_1 has no TFLM kernel: it is TensorFlow Lite's (``Relu1Eval``): float32 clamped to [-1, 1], int8
+    as TFLM's RELU (``QuantizedReluX`` is the same requantization) with the bounds of -1 and 1 on the output."""
     name = base.op_name(s.step)
     inp, out = s.input, s.output
     six = s.op.opcode == "RELU6"
+    act = quant.ACT_RELU_N1_TO_1 if s.op.opcode == "RELU_N1_TO_1" else quant.ACT_RELU
     if s.kind == "float32":
         ctx.use("reference/clamp_float.h")
-        hi = 6.0 if six else quant.FLOAT_MAX
-        ctx.params("ClampFloatParams", name, {"count": out.elements, "min": 0.0, "max": hi})
+        lo, hi = quant.activation_range_float(quant.ACT_RELU6 if six else act)
+        ctx.params("ClampFloatParams", name, {"count": out.elements, "min": lo, "max": hi})
         return [f"ClampFloatArray({name}, {_tensors(ctx, s.op)});"]
     if six:
         # TFLM's int8 RELU6 clamps in the input's domain and ignores the output quantization.
@@ -213,6 +216,7 @@ def relu(ctx: Context, s: UnarySpec) -> list[str]:
         ctx.params("ClampInt8Params", name, {"count": out.elements, "min": zero, "max": six_q})
         return [f"ClampInt8({name}, {_tensors(ctx, s.op)});"]
     m = quant.quantize_multiplier(float(np.float32(inp.quant.scale) / np.float32(out.quant.scale)))
+    lo, hi = quant.activation_range_int8(act, out.quant.scale, out.quant.zero_point)
     ctx.use("reference/relu_int8.h")
     ctx.params(
         "ReluInt8Params",
@@ -223,8 +227,8 @@ def relu(ctx: Context, s: UnarySpec) -> list[str]:
             "output_zero_point": out.quant.zero_point,
             "multiplier": m.value,
             "shift": m.shift,
-            "activation_min": max(-128, out.quant.zero_point),
-            "activation_max": 127,
+            "activation_min": lo,
+            "activation_max": hi,
         },
     )
     return [f"ReluInt8({name}, {_tensors(ctx, s.op)});"]
