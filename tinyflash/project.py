@@ -99,7 +99,10 @@ def check_tflm(model: ModelInfo, board: Board, tflm_dir: Path | None) -> TflmTre
     --tflm-dir tree, checked, when one is given)."""
     missing = unsupported_ops(model)
     if missing:
-        raise ModelError(f"TFLM has no kernel for {', '.join(missing)}", "re-convert the model without these ops")
+        hint = "re-convert the model without these ops"
+        if aot_support(model).supported:
+            hint = "build with --runtime aot, which runs this model, or " + hint
+        raise ModelError(f"TFLM has no kernel for {', '.join(missing)}", hint)
     if tflm_dir is None:
         if board.is_virtual:
             raise TinyflashError(

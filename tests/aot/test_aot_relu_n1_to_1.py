@@ -15,7 +15,10 @@ from modelbuilder import GraphBuilder
 from test_aot_ops import assert_same
 
 from conftest import unavailable
+from tinyflash.boards import get_board
+from tinyflash.errors import ModelError
 from tinyflash.model import ModelInfo
+from tinyflash.project import check_tflm
 from tinyflash.runtimes import aot_support
 from tinyflash.tflm_ops import unsupported_ops
 
@@ -71,6 +74,13 @@ def test_tflm_cannot_run_it_and_the_aot_runtime_can() -> None:
     assert aot_support(model).supported
     int16 = aot_support(_relu1(0, "int16", (0.001, 0), (0.001, 0)))  # TensorFlow Lite has no int16 kernel either
     assert not int16.supported and "(RELU_N1_TO_1): tensor 't0/é int16' has type int16" in int16.reason
+
+
+def test_runtime_tflm_points_to_the_aot_runtime() -> None:
+    with pytest.raises(ModelError) as e:
+        check_tflm(_relu1(0, "int8", (0.01, 3), (0.02, -5)), get_board("virtual-m4"), None)
+    assert e.value.message == "TFLM has no kernel for RELU_N1_TO_1"
+    assert e.value.hint.startswith("build with --runtime aot")
 
 
 @pytest.mark.integration
