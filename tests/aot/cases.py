@@ -205,6 +205,25 @@ CASES["tanh_f32"] = lambda g: _unary(g, "TANH", (5, 8), F32, F32)
 CASES["quantize_f32_i8"] = lambda g: _unary(g, "QUANTIZE", (3, 9), F32, ("int8", 0.02, 6))
 CASES["requantize_i8_i8"] = lambda g: _unary(g, "QUANTIZE", (3, 9), ("int8", 0.05, 3), ("int8", 0.02, -7))
 CASES["dequantize_i8_f32"] = lambda g: _unary(g, "DEQUANTIZE", (2, 2, 8), ("int8", 0.037, -5), F32)
+# int16 ("16x8" models, keyword_scrambled): QUANTIZE between every pair of types TFLM takes, DEQUANTIZE, SOFTMAX's
+# int8 -> int16 form (keyword_scrambled's last two ops).
+CASES["quantize_f32_i16"] = lambda g: _unary(g, "QUANTIZE", (3, 9), F32, ("int16", 0.0001, 0))
+CASES["quantize_i16_i8"] = lambda g: _unary(g, "QUANTIZE", (2, 48), ("int16", 0.000625, 0), ("int8", 0.0592, -128))
+CASES["quantize_i8_i16"] = lambda g: _unary(g, "QUANTIZE", (3, 9), ("int8", 0.05, 3), ("int16", 0.0004, 0))
+CASES["requantize_i16_i16"] = lambda g: _unary(g, "QUANTIZE", (4, 9), ("int16", 0.001, 0), ("int16", 0.0007, 12))
+CASES["quantize_i16_i32"] = lambda g: _unary(
+    g, "QUANTIZE", (2, 5), ("int16", 1 / 65536, -32768), ("int32", 1 / 32768, 0)
+)
+CASES["quantize_i8_i32"] = lambda g: _unary(g, "QUANTIZE", (3, 7), ("int8", 0.05, 3), ("int32", 0.001, -5))
+CASES["quantize_i32_i8"] = lambda g: _unary(g, "QUANTIZE", (3, 7), ("int32", 1e-9, 0), ("int8", 0.02, 4))
+CASES["quantize_i32_i16"] = lambda g: _unary(g, "QUANTIZE", (3, 7), ("int32", 1e-9, 7), ("int16", 1e-4, 0))
+CASES["dequantize_i16_f32"] = lambda g: _unary(g, "DEQUANTIZE", (2, 2, 8), ("int16", 0.00037, -5), F32)
+CASES["softmax_i8_i16"] = lambda g: _unary(
+    g, "SOFTMAX", (3, 10), ("int8", 0.1, 3), ("int16", 1 / 65536, -32768), options("SoftmaxOptions", beta=1.0)
+)
+CASES["softmax_i8_i16_two_classes"] = lambda g: _unary(
+    g, "SOFTMAX", (4, 2), ("int8", 0.07, 2), ("int16", 1 / 65536, -32768), options("SoftmaxOptions", beta=1.0)
+)
 
 for _op in ("ABS", "NEG", "SQRT", "RSQRT", "EXP", "LOG", "HARD_SWISH"):
     CASES[f"{_op.lower()}_f32"] = lambda g, op=_op: _unary(g, op, (3, 11), F32, F32)

@@ -85,16 +85,29 @@ def dtype(step: int, op: Operator, t: Tensor, *allowed: str) -> str:
     if t.dtype not in allowed:
         raise fail(step, op, f"tensor '{t.name}' has type {t.dtype} (supported: {', '.join(allowed)})")
     if t.dtype in INT_TYPES:
-        q = t.quant
-        if q is None or not q.scales:
-            raise fail(step, op, f"tensor '{t.name}' is {t.dtype} without quantization parameters")
-        bad = [s for s in q.scales if not math.isfinite(s) or s <= 0 or s > 1e30]
-        if bad:
-            raise fail(step, op, f"tensor '{t.name}' has quantization scale {bad[0]!r} (need a positive, finite one)")
-        lo, hi = INT_TYPES[t.dtype]
-        if not q.zero_points or any(not lo <= z <= hi for z in q.zero_points):
-            raise fail(step, op, f"tensor '{t.name}' has a zero point outside the {t.dtype} range")
+        quantized(step, op, t)
     return t.dtype
+
+
+def quantized(step: int, op: Operator, t: Tensor) -> None:
+    """``t`` carries sane quantization: positive finite scales, zero points in its type's range (int32 too, where
+    an op reads it as a quantized value: QUANTIZE)."""
+    q = t.quant
+    if q is None or not q.scales:
+        raise fail(step, op, f"tensor '{t.name}' is {t.dtype} without quantization parameters")
+    bad = [s for s in q.scales if not math.isfinite(s) or s <= 0 or s > 1e30]
+    if bad:
+        raise fail(step, op, f"tensor '{t.name}' has quantization scale {bad[0]!r} (need a positive, finite one)")
+    lo, hi = INT_TYPES.get(t.dtype, (-(2**31), 2**31 - 1))
+    if not q.zero_points or any(not lo <= z <= hi for z in q.zero_points):
+        raise fail(step, op, f"tensor '{t.name}' has a zero point outside the {t.dtype} range")
+
+
+def zero_point_zero(step: int, op: Operator, *tensors: Tensor) -> None:
+    """TFLM's int16 kernels require symmetric activations (zero point 0); so does the generator."""
+    for t in tensors:
+        if t.dtype == "int16" and any(t.quant.zero_points):
+            raise fail(step, op, f"int16 tensor '{t.name}' has zero point {t.quant.zero_point} (TFLM requires 0)")
 
 
 def rank(step: int, op: Operator, t: Tensor, *allowed: int) -> None:

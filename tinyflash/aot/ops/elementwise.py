@@ -1,5 +1,5 @@
 """Elementwise ops: ADD, SUB, MUL, SQUARED_DIFFERENCE, MAXIMUM, MINIMUM, PRELU, RELU, RELU6, LOGISTIC, TANH, SOFTMAX,
-QUANTIZE, DEQUANTIZE (reference)."""
+QUANTIZE, DEQUANTIZE (reference); int16 where TFLM takes it (QUANTIZE, DEQUANTIZE, SOFTMAX's output)."""
 
 from __future__ import annotations
 
@@ -186,13 +186,22 @@ def analyze_unary(ctx: Context, step: int, op: Operator) -> UnarySpec:
     inp = ins[0]
     assert inp is not None
     kind = base.dtype(step, op, inp, "float32", "int8")
-    base.dtype(step, op, out, kind)
+    softmax_out = op.opcode == "SOFTMAX" and kind == "int8"
+    base.dtype(step, op, out, *(("int8", "int16") if softmax_out else (kind,)))
     if inp.elements != out.elements:
         raise fail(step, op, "input and output sizes differ")
-    softmax_out = op.opcode == "SOFTMAX" and kind == "int8"
-    if softmax_out and (out.quant.zero_point != -128 or abs(out.quant.scale - 1 / 256) > 0.001 / 256):
-        raise fail(step, op, "int8 output must have scale 1/256 and zero point -128 (as TFLM requires)")
+    if softmax_out:
+        scale, zero_point = SOFTMAX_OUTPUT[out.dtype]
+        if out.quant.zero_point != zero_point or abs(out.quant.scale - scale) > 0.001 * scale:
+            raise fail(
+                step, op, f"{out.dtype} output must have scale 1/{round(1 / scale)} and zero point {zero_point} "
+                "(as TFLM requires)"
+            )  # fmt: skip
     return UnarySpec(step, op, kind, inp, out)
+
+
+#: The output quantization TFLM requires of SOFTMAX with an int8 input, per output type.
+SOFTMAX_OUTPUT = {"int8": (1 / 256, -128), "int16": (1 / 65536, -32768)}
 
 
 @implementation("RELU", "RELU6", "RELU_N1_TO_1", name="reference", summary="TFLM's reference arithmetic")
@@ -280,20 +289,30 @@ def softmax(ctx: Context, s: UnarySpec) -> list[str]:
     return [f"SoftmaxInt8({name}, {_tensors(ctx, s.op)});"]
 
 
+#: QUANTIZE's (input, output) types, as TFLM's EvalQuantizeReference takes them (uint8 aside).
+QUANTIZE_TYPES = {
+    "float32": ("int8", "int16"),
+    "int8": ("int8", "int16", "int32"),
+    "int16": ("int8", "int16", "int32"),
+    "int32": ("int8", "int16"),
+}
+
+
 @analyzer("QUANTIZE", "DEQUANTIZE")
 def analyze_quantize(ctx: Context, step: int, op: Operator) -> UnarySpec:
     ins, out = base.io(ctx, step, op, 1)
     inp = ins[0]
     assert inp is not None
     if op.opcode == "QUANTIZE":
-        kind = base.dtype(step, op, inp, "float32", "int8")
-        base.dtype(step, op, out, "int8")
-        quantized = out
+        kind = base.dtype(step, op, inp, *QUANTIZE_TYPES)
+        base.dtype(step, op, out, *QUANTIZE_TYPES[kind])
+        for t in (inp, out):
+            if t.dtype == "int32":
+                base.quantized(step, op, t)
     else:
-        kind = base.dtype(step, op, inp, "int8")
+        kind = base.dtype(step, op, inp, "int8", "int16")
         base.dtype(step, op, out, "float32")
-        quantized = inp
-    if quantized.quant.per_channel or (kind == "int8" and inp.quant.per_channel):
+    if any(t.dtype != "float32" and t.quant.per_channel for t in (inp, out)):
         raise fail(step, op, "per-channel quantization is not supported here")
     if inp.elements != out.elements:
         raise fail(step, op, "input and output sizes differ")
@@ -305,25 +324,29 @@ def quantize(ctx: Context, s: UnarySpec) -> list[str]:
     name = base.op_name(s.step)
     inp, out = s.input, s.output
     if s.kind == "float32":
-        ctx.use("reference/quantize_float_int8.h")
+        ctx.use("reference/quantize_float.h")
         fields = {"count": out.elements, "scale": out.quant.scale, "zero_point": out.quant.zero_point}
-        ctx.params("QuantizeInt8Params", name, fields)
-        return [f"QuantizeFloatToInt8({name}, {_tensors(ctx, s.op)});"]
+        ctx.params("QuantizeFloatParams", name, fields)
+        return [f"QuantizeFloat({name}, {_tensors(ctx, s.op)});"]
     m = quant.quantize_multiplier(quant.f32(inp.quant.scale) / quant.f32(out.quant.scale))
-    ctx.use("reference/requantize_int8.h")
+    ctx.use("reference/requantize.h")
     ctx.params(
-        "RequantizeInt8Params",
+        "RequantizeParams",
         name,
         {"count": out.elements, "input_zero_point": inp.quant.zero_point, "output_zero_point": out.quant.zero_point,
          "multiplier": m.value, "shift": m.shift},
     )  # fmt: skip
-    return [f"RequantizeInt8({name}, {_tensors(ctx, s.op)});"]
+    return [f"Requantize({name}, {_tensors(ctx, s.op)});"]
 
 
-@implementation("DEQUANTIZE", name="reference", summary="a 256-entry table computed at generation time")
+@implementation("DEQUANTIZE", name="reference", summary="int8: a 256-entry table; int16: one float multiply")
 def dequantize(ctx: Context, s: UnarySpec) -> list[str]:
     name = base.op_name(s.step)
     scale, zp = quant.f32(s.input.quant.scale), s.input.quant.zero_point
+    if s.kind == "int16":
+        ctx.use("reference/dequantize_int16.h")
+        ctx.params("DequantizeInt16Params", name, {"count": s.output.elements, "scale": scale, "zero_point": zp})
+        return [f"DequantizeInt16({name}, {_tensors(ctx, s.op)});"]
     table = ctx.array("float", f"{name}Table", [float(np.float32(scale * (q - zp))) for q in range(-128, 128)], 8)
     ctx.use("reference/lookup_int8.h")
     ctx.params("DequantizeInt8Params", name, {"count": s.output.elements, "table": table})

@@ -6,6 +6,25 @@
 
 inline int32_t Clamp(int32_t value, int32_t lo, int32_t hi) { return value < lo ? lo : (value > hi ? hi : value); }
 
+// The range of an integer tensor type, for kernels templated over it (the generated file has no <limits>).
+template <typename T>
+struct IntRange;
+template <>
+struct IntRange<int8_t> {
+  static constexpr int32_t kMin = INT8_MIN;
+  static constexpr int32_t kMax = INT8_MAX;
+};
+template <>
+struct IntRange<int16_t> {
+  static constexpr int32_t kMin = INT16_MIN;
+  static constexpr int32_t kMax = INT16_MAX;
+};
+template <>
+struct IntRange<int32_t> {
+  static constexpr int32_t kMin = INT32_MIN;
+  static constexpr int32_t kMax = INT32_MAX;
+};
+
 // min(max(x, lo), hi) in the order TFLite evaluates it, so a NaN passes through as it does there.
 inline float ClampFloat(float value, float lo, float hi) {
   const float low_clamped = value < lo ? lo : value;
