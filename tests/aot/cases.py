@@ -34,11 +34,11 @@ def _conv_like(
     padding=SAME,
     act=NONE,
     per_channel=True,
-    bias=True,
+    bias: bool | str = True,
 ) -> ModelInfo:
     n, h, w, c = in_shape
-    in_scale, in_zp, out_scale, out_zp = 0.05, -3, 0.08, 5
-    x = g.input(in_shape) if dtype == "float32" else g.input(in_shape, "int8", in_scale, in_zp)
+    in_scale, in_zp, out_scale, out_zp = (0.0005, 0, 0.002, 0) if dtype == "int16" else (0.05, -3, 0.08, 5)
+    x = g.input(in_shape) if dtype == "float32" else g.input(in_shape, dtype, in_scale, in_zp)
     eff = [(k[i] - 1) * dilation[i] + 1 for i in range(2)]
     if padding == SAME:
         oh, ow = -(-h // stride[0]), -(-w // stride[1])
@@ -53,8 +53,11 @@ def _conv_like(
     else:
         ws = g.rng.uniform(0.002, 0.02, out_c) if per_channel else 0.01
         wt = g.weights(fshape, "int8", ws, axis)
-        b = g.weights((out_c,), "int32", in_scale * np.asarray(ws)) if bias else -1
-        y = g.tensor((n, oh, ow, out_c), "int8", out_scale, out_zp)
+        if dtype == "int16":
+            b = bias16(g, out_c, in_scale * np.asarray(ws), bias) if bias else -1
+        else:
+            b = g.weights((out_c,), "int32", in_scale * np.asarray(ws)) if bias else -1
+        y = g.tensor((n, oh, ow, out_c), dtype, out_scale, out_zp)
     fields = dict(
         padding=padding,
         stride_w=stride[1],
@@ -111,6 +114,27 @@ _CONV = {
     "dw_i8_pt_dm2_d2": dict(
         depthwise=True, dtype="int8", in_shape=(1, 9, 9, 3), out_c=6, k=(3, 3), dilation=(2, 2), per_channel=False
     ),
+    # 16x8: int16 activations, int8 weights, an int64 bias (or int32, which TFLM's CONV_2D takes too).
+    "conv_i16_pc_same_s2_relu": dict(
+        depthwise=False, dtype="int16", in_shape=(1, 7, 6, 3), out_c=4, k=(3, 3), stride=(2, 2), act=RELU, bias="int64"
+    ),
+    "conv_i16_pt_valid_bias32": dict(
+        depthwise=False,
+        dtype="int16",
+        in_shape=(1, 6, 6, 2),
+        out_c=3,
+        k=(2, 2),
+        padding=VALID,
+        per_channel=False,
+        bias="int32",
+    ),
+    "dw_i16_dm2_same_relu6": dict(
+        depthwise=True, dtype="int16", in_shape=(1, 6, 5, 2), out_c=4, k=(3, 3), act=RELU6, bias="int64"
+    ),
+    "dw_i16_d2": dict(
+        depthwise=True, dtype="int16", in_shape=(1, 7, 7, 3), out_c=3, k=(3, 3), dilation=(2, 2), bias="int64"
+    ),
+    "conv_i16_1x1_nobias": dict(depthwise=False, dtype="int16", in_shape=(1, 4, 4, 5), out_c=3, k=(1, 1), bias=""),
     "dw_f32_dm2_same_s2": dict(
         depthwise=True, dtype="float32", in_shape=(1, 7, 7, 2), out_c=4, k=(3, 3), stride=(2, 2)
     ),
@@ -140,6 +164,31 @@ CASES["fc_f32_batch_nobias"] = lambda g: _fc(g, "float32", 3, 5, 4, NONE, False,
 CASES["fc_i8_pt_relu6"] = lambda g: _fc(g, "int8", 2, 12, 5, RELU6, False)
 CASES["fc_i8_pc"] = lambda g: _fc(g, "int8", 1, 16, 7, NONE, True)
 CASES["fc_i8_pt_n1to1_nobias"] = lambda g: _fc(g, "int8", 1, 9, 3, RELU_N1_TO_1, False, bias=False)
+
+
+def bias16(g: GraphBuilder, n: int, scales, dtype: str = "int64") -> int:
+    """A 16x8 op's bias (int64, or int32 where TFLM takes it) spanning about +-4 in real terms."""
+    scales = np.broadcast_to(np.asarray(scales, dtype=np.float64), (n,))
+    values = (g.rng.uniform(-4, 4, n) / scales).astype(np.int64)
+    return g.tensor((n,), dtype, scales, 0, values.astype(np.int64 if dtype == "int64" else np.int32))
+
+
+def fc16(g: GraphBuilder, batches: int, depth: int, units: int, act: int, per_channel: bool, bias: str = "int64"):
+    """FULLY_CONNECTED 16x8: int16 input and output (zero point 0), int8 weights, an int64 or int32 bias or none
+    (``bias`` "": the accumulator then follows the option quantized_bias_type, here int32)."""
+    x = g.input((batches, depth), "int16", 0.0005, 0)
+    ws = g.rng.uniform(0.002, 0.02, units) if per_channel else 0.012
+    w = g.weights((units, depth), "int8", ws, 0)
+    b = bias16(g, units, 0.0005 * np.asarray(ws), bias) if bias else -1
+    y = g.tensor((batches, units), "int16", 0.003, 0)
+    opts = dict(fused_activation_function=act) | ({} if bias else dict(quantized_bias_type=2))
+    g.op("FULLY_CONNECTED", [x, w, b], [y], options("FullyConnectedOptions", **opts))
+    return g.model([y])
+
+
+CASES["fc_i16_pt_relu"] = lambda g: fc16(g, 2, 12, 5, RELU, False)
+CASES["fc_i16_pc_bias32"] = lambda g: fc16(g, 1, 16, 7, NONE, True, "int32")
+CASES["fc_i16_pt_nobias_n1to1"] = lambda g: fc16(g, 3, 9, 4, RELU_N1_TO_1, False, "")
 
 
 def _pool(g: GraphBuilder, opcode: str, dtype: str, in_shape, k, stride, padding, act=NONE):

@@ -60,8 +60,14 @@ class Weighted:
     weights: Tensor
     bias: int  #: tensor index, -1 if absent
     output: Tensor
-    kind: str  #: "float32" or "int8"
+    kind: str  #: the input's type: "float32", "int8", or "int16" (TFLM's 16x8: int8 weights, int16 output)
     activation: int
+    #: The accumulator's C type: the bias type (int16: int32 or int64, as TFLM picks its kernel), int32 for int8.
+    accumulator: str = "int32_t"
+
+
+#: The bias types TFLM takes per input type, the first one when there is no bias (16x8 ops: see ``weighted``).
+BIAS_TYPES = {"float32": ("float32",), "int8": ("int32",), "int16": ("int64", "int32")}
 
 
 def weighted(ctx: Context, step: int, op: Operator) -> Weighted:
@@ -70,14 +76,22 @@ def weighted(ctx: Context, step: int, op: Operator) -> Weighted:
     assert inp is not None and weights is not None
     bias = op.inputs[2] if len(op.inputs) > 2 else -1
     act = activation(step, op)
-    kind = dtype(step, op, inp, "float32", "int8")
-    dtype(step, op, weights, kind)
+    kind = dtype(step, op, inp, "float32", "int8", "int16")
+    dtype(step, op, weights, "int8" if kind == "int16" else kind)
     dtype(step, op, out, kind)
+    zero_point_zero(step, op, inp, out)
+    bias_type = BIAS_TYPES[kind][0]
     if bias >= 0:
-        dtype(step, op, ctx.tensor(bias), "float32" if kind == "float32" else "int32")
+        bias_type = dtype(step, op, ctx.tensor(bias), *BIAS_TYPES[kind])
+    elif kind == "int16" and int(op.options.get("quantized_bias_type", 0)) == INT32_TENSOR_TYPE:
+        bias_type = "int32"  # TFLM's FULLY_CONNECTED without a bias accumulates as the declared bias type
     if not weights.is_constant or (bias >= 0 and not ctx.tensor(bias).is_constant):
         raise fail(step, op, "weights and bias must be constant tensors")
-    return Weighted(inp, weights, bias, out, kind, act)
+    return Weighted(inp, weights, bias, out, kind, act, "int64_t" if bias_type == "int64" else "int32_t")
+
+
+#: tflite.TensorType.INT32, as an option names a type.
+INT32_TENSOR_TYPE = 2
 
 
 def dtype(step: int, op: Operator, t: Tensor, *allowed: str) -> str:
@@ -154,8 +168,9 @@ def float_range(act: int) -> dict[str, float]:
     return {"activation_min": lo, "activation_max": hi}
 
 
-def int8_range(act: int, t: Tensor) -> dict[str, int]:
-    lo, hi = quant.activation_range_int8(act, t.quant.scale, t.quant.zero_point)
+def activation_bounds(act: int, t: Tensor) -> dict[str, int]:
+    """A fused activation's bounds in ``t``'s quantized domain, within its type's range (int8 or int16)."""
+    lo, hi = quant.activation_range_int8(act, t.quant.scale, t.quant.zero_point, INT_TYPES[t.dtype])
     return {"activation_min": lo, "activation_max": hi}
 
 

@@ -142,7 +142,7 @@ def binary(ctx: Context, s: BinarySpec) -> list[str]:
         return [f"{kernel}Float({name}, {_tensors(ctx, s.op)});"]
     za, zb, zo = s.a.quant.zero_point, s.b.quant.zero_point, s.output.quant.zero_point
     offsets = {"input1_offset": -za, "input2_offset": -zb, "output_offset": zo}
-    fields = shape | offsets | base.int8_range(s.act, s.output)
+    fields = shape | offsets | base.activation_bounds(s.act, s.output)
     if header == "add":
         p = PARAMS[kernel](s.a.quant.scale, s.b.quant.scale, s.output.quant.scale)
         fields |= {

@@ -49,5 +49,5 @@ def reference(ctx: Context, s: PoolSpec) -> list[str]:
         ctx.params("PoolFloatParams", name, {"window": s.window.as_dict()} | base.float_range(s.act))
         return [f"{kernel}Float({name}, {tensors});"]
     ctx.use(f"reference/{header}_int8.h")
-    ctx.params("PoolInt8Params", name, {"window": s.window.as_dict()} | base.int8_range(s.act, out))
+    ctx.params("PoolInt8Params", name, {"window": s.window.as_dict()} | base.activation_bounds(s.act, out))
     return [f"{kernel}Int8({name}, {tensors});"]

@@ -61,4 +61,20 @@ inline int32_t MultiplyByQuantizedMultiplier(int32_t x, int32_t multiplier, int 
                              right_shift);
 }
 
+// The int64 accumulator's rescaling (16x8 kernels with an int64 bias), as TFLite's int64 overload: the multiplier
+// reduced to 16 bits, one rounding shift.
+inline int32_t MultiplyByQuantizedMultiplier64(int64_t x, int32_t multiplier, int shift) {
+  const int32_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
+  const int total_shift = 15 - shift;
+  return static_cast<int32_t>((x * reduced + (INT64_C(1) << (total_shift - 1))) >> total_shift);
+}
+
+// An accumulator rescaled by its type's form (TFLite picks the overload by the bias type).
+inline int32_t RescaleAccumulator(int32_t acc, int32_t multiplier, int shift) {
+  return MultiplyByQuantizedMultiplier(acc, multiplier, shift);
+}
+inline int32_t RescaleAccumulator(int64_t acc, int32_t multiplier, int shift) {
+  return MultiplyByQuantizedMultiplier64(acc, multiplier, shift);
+}
+
 #endif  // TINYFLASH_AOT_COMMON_FIXEDPOINT_H_
