@@ -197,7 +197,7 @@ def _pool(g: GraphBuilder, opcode: str, dtype: str, in_shape, k, stride, padding
         oh, ow = -(-h // stride[0]), -(-w // stride[1])
     else:
         oh, ow = (h - k[0] + stride[0]) // stride[0], (w - k[1] + stride[1]) // stride[1]
-    quant = ("int8", 0.07, -4) if dtype == "int8" else ("float32", None, 0)
+    quant = {"int8": ("int8", 0.07, -4), "int16": ("int16", 0.0003, 0)}.get(dtype, ("float32", None, 0))
     x = g.input(in_shape, *quant)
     y = g.tensor((n, oh, ow, c), *quant)
     opts = options(
@@ -220,6 +220,10 @@ CASES["avgpool_i8_valid_2x2_relu"] = lambda g: _pool(
 CASES["avgpool_f32_same"] = lambda g: _pool(g, "AVERAGE_POOL_2D", "float32", (1, 5, 5, 2), (3, 2), (1, 2), SAME, RELU6)
 CASES["maxpool_i8_same_relu"] = lambda g: _pool(g, "MAX_POOL_2D", "int8", (1, 7, 7, 4), (3, 3), (2, 2), SAME, RELU)
 CASES["maxpool_f32_valid"] = lambda g: _pool(g, "MAX_POOL_2D", "float32", (1, 6, 5, 3), (2, 2), (2, 1), VALID)
+CASES["avgpool_i16_same_relu6"] = lambda g: _pool(
+    g, "AVERAGE_POOL_2D", "int16", (1, 7, 6, 3), (3, 3), (2, 2), SAME, RELU6
+)
+CASES["maxpool_i16_valid_relu"] = lambda g: _pool(g, "MAX_POOL_2D", "int16", (2, 6, 5, 2), (2, 2), (2, 1), VALID, RELU)
 
 
 def _unary(g: GraphBuilder, opcode: str, shape, in_q, out_q, opts=None):
@@ -322,6 +326,17 @@ CASES["sub_i8_relu6"] = lambda g: binary_model(
 CASES["sub_i8_broadcast"] = lambda g: binary_model(
     g, "SUB", (1, 4, 3), (2, 1, 3), (2, 4, 3), ("int8", 0.07, -5), ("int8", 0.03, 8), ("int8", 0.09, 1)
 )
+# int16 (zero points 0): ADD and SUB shift by 15 bits; MUL as int8.
+CASES["add_i16_broadcast_relu"] = lambda g: binary_model(
+    g, "ADD", (2, 3, 4), (3, 1), (2, 3, 4), ("int16", 0.0003, 0), ("int16", 0.0007, 0), ("int16", 0.0009, 0), RELU
+)
+CASES["sub_i16"] = lambda g: binary_model(
+    g, "SUB", (3, 8), (3, 8), (3, 8), ("int16", 0.0005, 0), ("int16", 0.0002, 0), ("int16", 0.0006, 0)
+)
+CASES["mul_i16_broadcast_relu6"] = lambda g: binary_model(
+    g, "MUL", (1, 4, 4, 3), (1, 1, 1, 3), (1, 4, 4, 3), ("int16", 0.0004, 0), ("int16", 0.0002, 0),
+    ("int16", 0.0002, 0), RELU6,
+)  # fmt: skip
 CASES["div_f32_broadcast_relu6"] = lambda g: binary_model(g, "DIV", (2, 3, 4), (3, 1), (2, 3, 4), F32, F32, F32, RELU6)
 CASES["div_f32"] = lambda g: binary_model(g, "DIV", (4, 5), (4, 5), (4, 5), F32, F32, F32)
 CASES["div_i32_broadcast"] = lambda g: binary_model(g, "DIV", (3, 4), (4,), (3, 4), I32, I32, I32)

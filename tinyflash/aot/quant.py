@@ -123,8 +123,8 @@ class AddParams:
     output: Multiplier
 
 
-def add_params(scale1: float, scale2: float, output_scale: float) -> AddParams:
-    left_shift = 20
+def add_params(scale1: float, scale2: float, output_scale: float, left_shift: int = 20) -> AddParams:
+    """ADD's (and SUB's) multipliers; ``left_shift`` is 15 for int16 outputs."""
     twice_max = 2 * f32(max(np.float32(scale1), np.float32(scale2)))
     return AddParams(
         left_shift,

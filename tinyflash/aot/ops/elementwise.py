@@ -58,11 +58,15 @@ BINARY = {"ADD": "Add", "SUB": "Sub", "MUL": "Mul", "DIV": "Div", "SQUARED_DIFFE
 MIN_MAX = {"MAXIMUM": "Maximum", "MINIMUM": "Minimum"}
 #: Types beyond float32 and int8: MAXIMUM and MINIMUM compare raw values of any type TFLM takes; int32 ADD, SUB, MUL
 #: and DIV are plain integer arithmetic (reference/arithmetic_int32.h).
-TYPES = dict.fromkeys(MIN_MAX, ("float32", "int8", "int16", "int32")) | dict.fromkeys(
-    ("ADD", "SUB", "MUL", "DIV"), ("float32", "int8", "int32")
+TYPES = (
+    dict.fromkeys(MIN_MAX, ("float32", "int8", "int16", "int32"))
+    | dict.fromkeys(("ADD", "SUB", "MUL"), ("float32", "int8", "int16", "int32"))
+    | {"DIV": ("float32", "int8", "int32")}
 )
 #: The header of each kernel's float32 and int8 forms (add_*.h: the ADD family).
 HEADERS = {"Add": "add", "Sub": "add", "SquaredDifference": "add", "Mul": "mul", "Div": "div"}
+#: ADD's and SUB's shift of int16 inputs (TFLM: 15 for an int16 output, 20 for int8).
+LEFT_SHIFT = {"int16": (15,)}
 #: The ADD family's int8 parameters, each formed as the TFLM runtime's Prepare does (SUB: ADD's, in double).
 PARAMS = {"Add": quant.add_params, "Sub": quant.add_params, "SquaredDifference": quant.squared_difference_params}
 
@@ -76,6 +80,8 @@ def analyze_binary(ctx: Context, step: int, op: Operator) -> BinarySpec:
     kind = base.dtype(step, op, a, *TYPES.get(op.opcode, ("float32", "int8")))
     base.dtype(step, op, b, kind)
     base.dtype(step, op, out, kind)
+    if op.opcode not in MIN_MAX:  # MAXIMUM and MINIMUM compare raw values: any zero point
+        base.zero_point_zero(step, op, a, b, out)
     spec = BinarySpec(step, op, kind, a, b, out, act, _broadcast(step, op, a, b, out))
     if op.opcode == "DIV" and kind == "int8":
         _quotient_multiplier(spec)  # refuses scales TFLM cannot rescale
@@ -144,7 +150,7 @@ def binary(ctx: Context, s: BinarySpec) -> list[str]:
     offsets = {"input1_offset": -za, "input2_offset": -zb, "output_offset": zo}
     fields = shape | offsets | base.activation_bounds(s.act, s.output)
     if header == "add":
-        p = PARAMS[kernel](s.a.quant.scale, s.b.quant.scale, s.output.quant.scale)
+        p = PARAMS[kernel](s.a.quant.scale, s.b.quant.scale, s.output.quant.scale, *LEFT_SHIFT.get(s.kind, ()))
         fields |= {
             "left_shift": p.left_shift,
             "input1_multiplier": p.input1.value,
@@ -159,7 +165,7 @@ def binary(ctx: Context, s: BinarySpec) -> list[str]:
         fields |= {"multiplier": m.value, "shift": m.shift}
     ctx.use(f"reference/{header}_int8.h")
     ctx.params("AddInt8Params" if header == "add" else "BinaryInt8Params", name, fields)
-    return [f"{kernel}Int8({name}, {_tensors(ctx, s.op)});"]
+    return [f"{kernel}{'Int16' if s.kind == 'int16' else 'Int8'}({name}, {_tensors(ctx, s.op)});"]
 
 
 def _product_multiplier(s: BinarySpec) -> quant.Multiplier:
