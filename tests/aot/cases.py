@@ -466,6 +466,7 @@ def _pad(g: GraphBuilder, shape, pads, q):
 
 CASES["pad_f32_4d"] = lambda g: _pad(g, (1, 3, 4, 2), [[0, 0], [1, 2], [2, 0], [0, 1]], F32)
 CASES["pad_i8_3d"] = lambda g: _pad(g, (2, 3, 4), [[1, 0], [0, 2], [1, 1]], ("int8", 0.1, -7))
+CASES["pad_i16_2d"] = lambda g: _pad(g, (3, 5), [[1, 2], [0, 3]], ("int16", 0.001, 0))
 
 
 def concat_model(g: GraphBuilder, shapes, axis, q):
