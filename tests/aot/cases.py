@@ -423,6 +423,12 @@ CASES["sum_i8_hw"] = lambda g: _mean(
 CASES["sum_i8_last_keep"] = lambda g: _mean(
     g, "int8", (6, 7), [1], True, ("int8", 0.02, 10), ("int8", 0.03, -6), opcode="SUM"
 )
+CASES["mean_i16_hw_keep"] = lambda g: _mean(
+    g, "int16", (1, 4, 5, 6), [1, 2], True, ("int16", 0.001, 0), ("int16", 0.0002, 0)
+)
+CASES["sum_i16_last"] = lambda g: _mean(
+    g, "int16", (6, 7), [1], False, ("int16", 0.0005, 0), ("int16", 0.002, 0), opcode="SUM"
+)
 CASES["reduce_max_f32_axis1"] = lambda g: _mean(g, "float32", (2, 6, 3), [1], False, opcode="REDUCE_MAX")
 CASES["reduce_max_i8_axes01_keep"] = lambda g: _mean(
     g, "int8", (3, 4, 2, 5), [0, 1], True, ("int8", 0.05, 7), ("int8", 0.05, 7), opcode="REDUCE_MAX"
