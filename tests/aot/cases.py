@@ -119,14 +119,7 @@ _CONV = {
         depthwise=False, dtype="int16", in_shape=(1, 7, 6, 3), out_c=4, k=(3, 3), stride=(2, 2), act=RELU, bias="int64"
     ),
     "conv_i16_pt_valid_bias32": dict(
-        depthwise=False,
-        dtype="int16",
-        in_shape=(1, 6, 6, 2),
-        out_c=3,
-        k=(2, 2),
-        padding=VALID,
-        per_channel=False,
-        bias="int32",
+        depthwise=False, dtype="int16", in_shape=(1, 6, 6, 2), out_c=3, k=(2, 2), per_channel=False, bias="int32"
     ),
     "dw_i16_dm2_same_relu6": dict(
         depthwise=True, dtype="int16", in_shape=(1, 6, 5, 2), out_c=4, k=(3, 3), act=RELU6, bias="int64"
@@ -555,3 +548,66 @@ CASES["svdf_f32_rank2_relu"] = lambda g: svdf_model(g, 2, 5, 3, 2, 4, "float32",
 CASES["svdf_f32_rank1"] = lambda g: svdf_model(g, 1, 7, 4, 1, 3, "float32")
 CASES["svdf_i8_state16"] = lambda g: svdf_model(g, 2, 8, 3, 2, 4, "int16")
 CASES["svdf_i8_state8"] = lambda g: svdf_model(g, 1, 6, 5, 1, 3, "int8")
+
+
+def _svdf_layer(g: GraphBuilder, x: int, input_size: int, units: int, memory: int, out_q) -> int:
+    """An int8 SVDF (rank 1) with an int16 state and time weights, as keyword_scrambled's, scales as a converter
+    sets them (bias scale = state scale x time weights scale)."""
+    wf = g.weights((units, input_size), "int8", 0.02)
+    wt = g.tensor((units, memory), "int16", 1e-4, 0, g.rng.integers(-32767, 32768, (units, memory)).astype(np.int16))
+    bias = g.tensor((units,), "int32", 0.004 * 1e-4, 0, g.rng.integers(-20000, 20000, units).astype(np.int32))
+    state = g.state((1, memory * units), "int16", 0.004, 0)
+    y = g.tensor((1, units), *out_q)
+    g.op("SVDF", [x, wf, wt, bias, state], [y], options("SVDFOptions", rank=1, fused_activation_function=RELU))
+    return y
+
+
+def _fc_layer(g: GraphBuilder, x: int, depth: int, units: int, in_scale: float, out_q) -> int:
+    w, b = g.weights((units, depth), "int8", 0.02), g.weights((units,), "int32", in_scale * 0.02)
+    y = g.tensor((1, units), *out_q)
+    g.op("FULLY_CONNECTED", [x, w, b], [y], options("FullyConnectedOptions"))
+    return y
+
+
+def keyword_like(g: GraphBuilder) -> ModelInfo:
+    """keyword_scrambled in small: int16 features -> QUANTIZE int8 -> SVDF -> FC -> SVDF -> FC (3 classes) ->
+    SOFTMAX int16 (scale 1/65536, zero point -32768) -> QUANTIZE int32."""
+    features = g.input((1, 12), "int16", 0.000625, 0)
+    x = g.tensor((1, 12), "int8", 0.08, 0)
+    g.op("QUANTIZE", [features], [x])
+    h = _svdf_layer(g, x, 12, 8, 4, ("int8", 0.05, -128))
+    h = _fc_layer(g, h, 8, 6, 0.05, ("int8", 0.1, -3))
+    h = _svdf_layer(g, h, 6, 5, 3, ("int8", 0.05, -128))
+    logits = _fc_layer(g, h, 5, 3, 0.05, ("int8", 0.2, 2))
+    probs = g.tensor((1, 3), "int16", 1 / 65536, -32768)
+    g.op("SOFTMAX", [logits], [probs], options("SoftmaxOptions", beta=1.0))
+    out = g.tensor((1, 3), "int32", 1 / 32768, 0)
+    g.op("QUANTIZE", [probs], [out])
+    return g.model([out])
+
+
+def chain16(g: GraphBuilder) -> ModelInfo:
+    """A 16x8 chain: float32 -> QUANTIZE int16 -> CONV_2D -> DEPTHWISE_CONV_2D -> RESHAPE -> FULLY_CONNECTED ->
+    DEQUANTIZE, int64 biases."""
+    x = g.input((1, 5, 5, 2))
+    q = g.tensor((1, 5, 5, 2), "int16", 0.0002, 0)
+    g.op("QUANTIZE", [x], [q])
+    ws = g.rng.uniform(0.004, 0.01, 3)
+    c = g.tensor((1, 5, 5, 3), "int16", 0.0008, 0)
+    conv = options("Conv2DOptions", padding=0, stride_w=1, stride_h=1, fused_activation_function=RELU)
+    g.op("CONV_2D", [q, g.weights((3, 3, 3, 2), "int8", ws), bias16(g, 3, 0.0002 * ws)], [c], conv)
+    d = g.tensor((1, 3, 3, 3), "int16", 0.002, 0)
+    dws = g.rng.uniform(0.004, 0.01, 3)
+    dw = options("DepthwiseConv2DOptions", padding=0, stride_w=2, stride_h=2, depth_multiplier=1)
+    g.op("DEPTHWISE_CONV_2D", [c, g.weights((1, 3, 3, 3), "int8", dws, 3), bias16(g, 3, 0.0008 * dws)], [d], dw)
+    flat = g.tensor((1, 27), "int16", 0.002, 0)
+    g.op("RESHAPE", [d, g.const([1, 27])], [flat])
+    y = g.tensor((1, 4), "int16", 0.004, 0)
+    fc = options("FullyConnectedOptions")
+    g.op("FULLY_CONNECTED", [flat, g.weights((4, 27), "int8", 0.01), bias16(g, 4, 0.002 * 0.01)], [y], fc)
+    out = g.tensor((1, 4))
+    g.op("DEQUANTIZE", [y], [out])
+    return g.model([out])
+
+
+CASES["chain_16x8_conv_dw_fc"] = chain16
