@@ -38,6 +38,15 @@ def _fc_int16_bias(g: GraphBuilder) -> ModelInfo:
     return g.model([y])
 
 
+def _fc_large_multiplier(g: GraphBuilder) -> ModelInfo:
+    x = g.input((1, 4), "int16", 1.0, 0)
+    y = g.tensor((1, 2), "int16", 0.001, 0)
+    g.op(
+        "FULLY_CONNECTED", [x, g.weights((2, 4), "int8", 0.5), bias16(g, 2, 0.5)], [y], options("FullyConnectedOptions")
+    )
+    return g.model([y])
+
+
 def _depthwise_bias32(g: GraphBuilder) -> ModelInfo:
     x = g.input((1, 3, 3, 2), "int16", 0.001, 0)
     w = g.weights((1, 3, 3, 2), "int8", 0.01, 3)
@@ -63,6 +72,7 @@ def _unary(opcode: str, in_q, out_q, opts=None) -> Callable[[GraphBuilder], Mode
         (_fc_zero_point, "int16 tensor 't0/é int16' has zero point 3 (TFLM requires 0)"),
         (_fc_int16_weights, "has type int16 (supported: int8)"),
         (_depthwise_bias32, "a 16x8 DEPTHWISE_CONV_2D needs an int64 bias"),
+        (_fc_large_multiplier, "is 128 or more (TFLM's int64 rescaling cannot)"),
         (_fc_int16_bias, "has type int16 (supported: int64, int32)"),
         (
             _unary("SOFTMAX", ("int8", 0.1, 0), ("int16", 1 / 32768, 0), options("SoftmaxOptions", beta=1.0)),

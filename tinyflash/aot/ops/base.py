@@ -174,6 +174,13 @@ def activation_bounds(act: int, t: Tensor) -> dict[str, int]:
     return {"activation_min": lo, "activation_max": hi}
 
 
+def accumulator_multipliers(step: int, op: Operator, accumulator: str, ms: list[quant.Multiplier]) -> None:
+    """TFLM's int64 rescaling (16x8 ops with an int64 bias) shifts right by 15 - shift: a multiplier of 128 or more
+    (shift 8 and up, which its kernel asserts against) has no defined result."""
+    if accumulator == "int64_t" and any(m.shift >= 8 for m in ms):
+        raise fail(step, op, "the scales' ratio in * weights / out is 128 or more (TFLM's int64 rescaling cannot)")
+
+
 def multiplier_arrays(ctx: Context, step: int, ms: list[quant.Multiplier]) -> dict[str, object]:
     """Per-channel multiplier and shift arrays for a reference kernel's ``multiplier``/``shift`` fields."""
     name = op_name(step)

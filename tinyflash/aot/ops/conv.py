@@ -138,7 +138,9 @@ def reference(ctx: Context, s: ConvSpec) -> list[str]:
     inp, out = ctx.tensor(s.input), ctx.tensor(s.output)
     ctx.use(f"reference/{header}_int8.h")
     fields |= {"input_offset": -inp.quant.zero_point, "output_offset": out.quant.zero_point}
-    fields |= base.activation_bounds(s.act, out) | base.multiplier_arrays(ctx, s.step, requantization(ctx, s))
+    ms = requantization(ctx, s)
+    base.accumulator_multipliers(s.step, s.op, s.accumulator, ms)
+    fields |= base.activation_bounds(s.act, out) | base.multiplier_arrays(ctx, s.step, ms)
     ctx.params(f"{kernel}Int8Params", name, fields)
     if s.kind == "int16":
         return [f"{kernel}Quantized<int16_t, {s.accumulator}, int16_t>({name}, {tensors(ctx, s)});"]

@@ -69,6 +69,7 @@ def reference(ctx: Context, s: FullyConnectedSpec) -> list[str]:
         return [f"FullyConnectedFloat({name}, {_tensors(ctx, s)});"]
     inp, weights, out = ctx.tensor(s.input), ctx.tensor(s.weights), ctx.tensor(s.output)
     ms = quant.fully_connected_multipliers(inp.quant.scale, weights.quant.scales, out.quant.scale)
+    base.accumulator_multipliers(s.step, s.op, s.accumulator, ms)
     ctx.use("reference/fully_connected_int8.h")
     ctx.params(
         "FullyConnectedInt8Params",
