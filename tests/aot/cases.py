@@ -267,6 +267,15 @@ CASES["dequantize_i16_f32"] = lambda g: _unary(g, "DEQUANTIZE", (2, 2, 8), ("int
 CASES["softmax_i8_i16"] = lambda g: _unary(
     g, "SOFTMAX", (3, 10), ("int8", 0.1, 3), ("int16", 1 / 65536, -32768), options("SoftmaxOptions", beta=1.0)
 )
+CASES["softmax_i16"] = lambda g: _unary(
+    g, "SOFTMAX", (3, 10), ("int16", 0.0005, 0), ("int16", 1 / 32768, 0), options("SoftmaxOptions", beta=1.0)
+)
+CASES["softmax_i16_beta_fine"] = lambda g: _unary(
+    g, "SOFTMAX", (2, 1, 7), ("int16", 0.0001, 0), ("int16", 1 / 32768, 0), options("SoftmaxOptions", beta=0.7)
+)
+CASES["softmax_i16_coarse"] = lambda g: _unary(
+    g, "SOFTMAX", (4, 5), ("int16", 0.01, 0), ("int16", 1 / 32768, 0), options("SoftmaxOptions", beta=1.0)
+)
 CASES["softmax_i8_i16_two_classes"] = lambda g: _unary(
     g, "SOFTMAX", (4, 2), ("int8", 0.07, 2), ("int16", 1 / 65536, -32768), options("SoftmaxOptions", beta=1.0)
 )

@@ -78,6 +78,10 @@ def _unary(opcode: str, in_q, out_q, opts=None) -> Callable[[GraphBuilder], Mode
             _unary("SOFTMAX", ("int8", 0.1, 0), ("int16", 1 / 32768, 0), options("SoftmaxOptions", beta=1.0)),
             "int16 output must have scale 1/65536 and zero point -32768",
         ),
+        (
+            _unary("SOFTMAX", ("int16", 0.001, 0), ("int16", 1 / 65536, 0), options("SoftmaxOptions", beta=1.0)),
+            "int16 output must have scale 1/32768",
+        ),
         (_unary("QUANTIZE", ("float32", None, 0), ("int32", 0.01, 0)), "has type int32 (supported: int8, int16)"),
         (_unary("QUANTIZE", ("int32", None, 0), ("int8", 0.01, 0)), "is int32 without quantization parameters"),
     ],

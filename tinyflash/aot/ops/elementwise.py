@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...model import Operator, Tensor
-from .. import quant
+from .. import lut16, quant
 from ..context import Context, fail
 from ..library import Ref
 from ..registry import OpSpec, analyzer, implementation
@@ -191,7 +191,7 @@ def analyze_unary(ctx: Context, step: int, op: Operator) -> UnarySpec:
     ins, out = base.io(ctx, step, op, 1)
     inp = ins[0]
     assert inp is not None
-    kind = base.dtype(step, op, inp, "float32", "int8")
+    kind = base.dtype(step, op, inp, *(("float32", "int8", "int16") if op.opcode == "SOFTMAX" else ("float32", "int8")))
     softmax_out = op.opcode == "SOFTMAX" and kind == "int8"
     base.dtype(step, op, out, *(("int8", "int16") if softmax_out else (kind,)))
     if inp.elements != out.elements:
@@ -203,6 +203,10 @@ def analyze_unary(ctx: Context, step: int, op: Operator) -> UnarySpec:
                 step, op, f"{out.dtype} output must have scale 1/{round(1 / scale)} and zero point {zero_point} "
                 "(as TFLM requires)"
             )  # fmt: skip
+    if kind == "int16":  # SOFTMAX: SoftmaxPrepare's requirements
+        base.zero_point_zero(step, op, inp, out)
+        if abs(out.quant.scale - 1 / 32768) > 0.001 / 32768:
+            raise fail(step, op, "int16 output must have scale 1/32768 (as TFLM requires)")
     return UnarySpec(step, op, kind, inp, out)
 
 
@@ -284,6 +288,16 @@ def softmax(ctx: Context, s: UnarySpec) -> list[str]:
         ctx.use("reference/softmax_float.h")
         ctx.params("SoftmaxFloatParams", name, {"rows": rows, "depth": depth, "beta": beta})
         return [f"SoftmaxFloat({name}, {_tensors(ctx, s.op)});"]
+    if s.kind == "int16":
+        # SoftmaxPrepare: the differences onto [-65535, 0] for [-10, 0], in double.
+        m = quant.quantize_multiplier(quant.f32(inp.quant.scale) * quant.f32(beta) / (10.0 / 65535.0))
+        exp, reciprocal = lut16.softmax_tables()
+        fields = {"rows": rows, "depth": depth, "input_multiplier": m.value, "input_shift": m.shift}
+        tables = {"exp_table": ctx.array("int16_t", f"{name}Exp", exp), "one_over_one_plus_x_table": ctx.array(
+            "int16_t", f"{name}OneOverOnePlusX", reciprocal)}  # fmt: skip
+        ctx.use("reference/softmax_int16.h")
+        ctx.params("SoftmaxInt16Params", name, fields | tables)
+        return [f"SoftmaxInt16({name}, {_tensors(ctx, s.op)});"]
     p = quant.softmax_params(beta, inp.quant.scale)
     ctx.use("reference/softmax_int8.h")
     ctx.params(
