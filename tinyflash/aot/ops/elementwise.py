@@ -364,8 +364,8 @@ def dequantize(ctx: Context, s: UnarySpec) -> list[str]:
     name = base.op_name(s.step)
     scale, zp = quant.f32(s.input.quant.scale), s.input.quant.zero_point
     if s.kind == "int16":
-        ctx.use("reference/dequantize_int16.h")
-        ctx.params("DequantizeInt16Params", name, {"count": s.output.elements, "scale": scale, "zero_point": zp})
+        ctx.use("reference/quantize_float.h")
+        ctx.params("QuantizeFloatParams", name, {"count": s.output.elements, "scale": scale, "zero_point": zp})
         return [f"DequantizeInt16({name}, {_tensors(ctx, s.op)});"]
     table = ctx.array("float", f"{name}Table", [float(np.float32(scale * (q - zp))) for q in range(-128, 128)], 8)
     ctx.use("reference/lookup_int8.h")
