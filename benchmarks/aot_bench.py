@@ -1,14 +1,17 @@
 """AOT runtime figures for the shared models, against TFLM + CMSIS-NN.
 
-    python benchmarks/aot_bench.py [MODELS_DIR] [--profile] [--cmsis-nn-dir TREE]
+    python benchmarks/aot_bench.py [MODELS_DIR] [--model PATH ...] [--profile] [--cmsis-nn-dir TREE]
+        [--reference-dir TREE]
 
 Per model and virtual board (virtual-m4 = QEMU mps2-an386 Cortex-M4F, virtual-m7 = mps2-an500 Cortex-M7):
 instructions per inference of the inference app built by `tinyflash build` (QEMU -icount shift=0, so the
 app's `inference_us` is instructions / 1000, to 40 instructions), whole-firmware flash and RAM, and the ratio
 to TFLM + CMSIS-NN. The TFLM figures are the anchors measured with board-lab (docs/platform-facts), or, with
 --cmsis-nn-dir, measured in this run from a CMSIS-NN TFLM tree (`board-lab/tflm-tree --cmsis-nn`; a TFLM build
-takes 12-17 minutes). Also: the arena against its lower bound and TFLM's, which implementation each op got,
-and with --profile the instructions of every operator.
+takes 12-17 minutes); --reference-dir likewise measures TFLM's reference kernels. --model adds a model from
+elsewhere, e.g. TFLM's keyword_scrambled.tflite (tensorflow/lite/micro/models/ in tflite-micro; int16 input, SVDF,
+int16 SOFTMAX). Also: the arena against its lower bound and TFLM's, which implementation each op got, and with
+--profile the instructions of every operator.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ ANCHORS = {
     ("person_detect", "virtual-m7"): (98.64e6, 22.72e6),
     ("micro_speech_quantized", "virtual-m4"): (9.31e6, 1.50e6),
     ("micro_speech_quantized", "virtual-m7"): (9.33e6, 1.49e6),
+    # TFLM's keyword_scrambled (--model), measured with aot_bench's run_inference from board-lab trees, 2026-12-07.
+    ("keyword_scrambled", "virtual-m4"): (275_480, 136_520),
 }
 #: Whole firmware (inference app) on virtual-m4, TFLM + CMSIS-NN: flash, RAM (same source).
 TFLM_FIRMWARE = {"person_detect": (387_320, 90_240)}
@@ -92,16 +97,21 @@ def main() -> None:
         default=Path(os.environ.get("TINYFLASH_SHARED", REPO.parent / "shared")) / "models",
     )
     parser.add_argument("--profile", action="store_true", help="instructions per operator too")
+    parser.add_argument("--model", type=Path, action="append", default=[], help="another .tflite model to report")
     parser.add_argument("--cmsis-nn-dir", type=Path, help="a CMSIS-NN TFLM tree: measure TFLM + CMSIS-NN here")
+    parser.add_argument("--reference-dir", type=Path, help="a reference-kernel TFLM tree: measure TFLM here")
     args = parser.parse_args()  # fmt: skip
-    paths = sorted(args.models.glob("*.tflite"))
+    missing = [p for p in args.model if not p.is_file()]
+    if missing:
+        sys.exit(f"no model at {missing[0]}: give the path of a .tflite file")
+    paths = sorted(args.models.glob("*.tflite")) + args.model
     if not paths:
         sys.exit(f"no .tflite models in {args.models}")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         os.environ.setdefault("TINYFLASH_PIO_CORE_DIR", str(work / "core"))
         memory_table(paths)
-        speed_table(paths, work, args.cmsis_nn_dir)
+        speed_table(paths, work, args.cmsis_nn_dir, args.reference_dir)
         for path in paths:
             implementations(path)
             if args.profile:
@@ -120,7 +130,7 @@ def memory_table(paths: list[Path]) -> None:
     print("arena: the virtual-m4 build's (activations + op scratch); TFLM arena: the tflite-micro runtime's minimum\n")
 
 
-def speed_table(paths: list[Path], work: Path, cmsis_nn_dir: Path | None) -> None:
+def speed_table(paths: list[Path], work: Path, cmsis_nn_dir: Path | None, reference_dir: Path | None) -> None:
     header = (f"{'model':24} {'board':11} {'AOT instr':>12} {'TFLM+CMSIS-NN':>14} {'ratio':>6} {'goal':>5} "
               f"{'TFLM ref':>12} {'flash B':>9} {'RAM B':>8}")  # fmt: skip
     print(header)
@@ -129,18 +139,17 @@ def speed_table(paths: list[Path], work: Path, cmsis_nn_dir: Path | None) -> Non
         for board_id in BOARDS:
             instructions, flash, ram = run_inference(path, board_id, work)
             reference, cmsis = ANCHORS.get((path.stem, board_id), (None, None))
-            source = "recorded"
             if cmsis_nn_dir is not None:
-                cmsis, _, _ = run_inference(path, board_id, work, "tflm", cmsis_nn_dir)
-                source = "measured"
+                cmsis, _, _ = run_inference(path, board_id, work / "cmsis", "tflm", cmsis_nn_dir)
+            if reference_dir is not None:
+                reference, _, _ = run_inference(path, board_id, work / "reference", "tflm", reference_dir)
             ratio = f"{instructions / cmsis:.2f}" if cmsis else "-"
             ok = ("ok" if instructions <= GOAL * cmsis else "MISS") if cmsis else ""
             print(f"{path.stem:24} {board_id:11} {instructions:>12,} {_m(cmsis):>14} {ratio:>6} {ok:>5} "
                   f"{_m(reference):>12} {flash:>9,} {ram:>8,}")  # fmt: skip
-    print(
-        f"TFLM figures: {source if cmsis_nn_dir else 'recorded anchors (docs/aot.md)'}; goal: AOT <= {GOAL} x "
-        "TFLM + CMSIS-NN."
-    )
+    measured = [name for name, tree in (("CMSIS-NN", cmsis_nn_dir), ("reference", reference_dir)) if tree]
+    source = f"measured in this run ({', '.join(measured)}), otherwise " if measured else ""
+    print(f"TFLM figures: {source}recorded anchors (docs/aot.md); goal: AOT <= {GOAL} x TFLM + CMSIS-NN.")
     for stem, (flash, ram) in TFLM_FIRMWARE.items():
         print(f"TFLM + CMSIS-NN firmware for {stem} on virtual-m4: {flash:,} B flash, {ram:,} B RAM (recorded).")
     print()

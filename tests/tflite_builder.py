@@ -13,7 +13,7 @@ import flatbuffers
 import numpy as np
 import tflite
 
-DTYPES = {"float32": 0, "int32": 2, "uint8": 3, "int8": 9, "int16": 7, "resource": 13}
+DTYPES = {"float32": 0, "int32": 2, "uint8": 3, "int64": 4, "int8": 9, "int16": 7, "resource": 13}
 
 
 @dataclass

@@ -34,11 +34,11 @@ def _conv_like(
     padding=SAME,
     act=NONE,
     per_channel=True,
-    bias=True,
+    bias: bool | str = True,
 ) -> ModelInfo:
     n, h, w, c = in_shape
-    in_scale, in_zp, out_scale, out_zp = 0.05, -3, 0.08, 5
-    x = g.input(in_shape) if dtype == "float32" else g.input(in_shape, "int8", in_scale, in_zp)
+    in_scale, in_zp, out_scale, out_zp = (0.0005, 0, 0.002, 0) if dtype == "int16" else (0.05, -3, 0.08, 5)
+    x = g.input(in_shape) if dtype == "float32" else g.input(in_shape, dtype, in_scale, in_zp)
     eff = [(k[i] - 1) * dilation[i] + 1 for i in range(2)]
     if padding == SAME:
         oh, ow = -(-h // stride[0]), -(-w // stride[1])
@@ -53,8 +53,11 @@ def _conv_like(
     else:
         ws = g.rng.uniform(0.002, 0.02, out_c) if per_channel else 0.01
         wt = g.weights(fshape, "int8", ws, axis)
-        b = g.weights((out_c,), "int32", in_scale * np.asarray(ws)) if bias else -1
-        y = g.tensor((n, oh, ow, out_c), "int8", out_scale, out_zp)
+        if dtype == "int16":
+            b = bias16(g, out_c, in_scale * np.asarray(ws), bias) if bias else -1
+        else:
+            b = g.weights((out_c,), "int32", in_scale * np.asarray(ws)) if bias else -1
+        y = g.tensor((n, oh, ow, out_c), dtype, out_scale, out_zp)
     fields = dict(
         padding=padding,
         stride_w=stride[1],
@@ -111,6 +114,20 @@ _CONV = {
     "dw_i8_pt_dm2_d2": dict(
         depthwise=True, dtype="int8", in_shape=(1, 9, 9, 3), out_c=6, k=(3, 3), dilation=(2, 2), per_channel=False
     ),
+    # 16x8: int16 activations, int8 weights, an int64 bias (or int32, which TFLM's CONV_2D takes too).
+    "conv_i16_pc_same_s2_relu": dict(
+        depthwise=False, dtype="int16", in_shape=(1, 7, 6, 3), out_c=4, k=(3, 3), stride=(2, 2), act=RELU, bias="int64"
+    ),
+    "conv_i16_pt_valid_bias32": dict(
+        depthwise=False, dtype="int16", in_shape=(1, 6, 6, 2), out_c=3, k=(2, 2), per_channel=False, bias="int32"
+    ),
+    "dw_i16_dm2_same_relu6": dict(
+        depthwise=True, dtype="int16", in_shape=(1, 6, 5, 2), out_c=4, k=(3, 3), act=RELU6, bias="int64"
+    ),
+    "dw_i16_d2": dict(
+        depthwise=True, dtype="int16", in_shape=(1, 7, 7, 3), out_c=3, k=(3, 3), dilation=(2, 2), bias="int64"
+    ),
+    "conv_i16_1x1_nobias": dict(depthwise=False, dtype="int16", in_shape=(1, 4, 4, 5), out_c=3, k=(1, 1), bias=""),
     "dw_f32_dm2_same_s2": dict(
         depthwise=True, dtype="float32", in_shape=(1, 7, 7, 2), out_c=4, k=(3, 3), stride=(2, 2)
     ),
@@ -142,13 +159,38 @@ CASES["fc_i8_pc"] = lambda g: _fc(g, "int8", 1, 16, 7, NONE, True)
 CASES["fc_i8_pt_n1to1_nobias"] = lambda g: _fc(g, "int8", 1, 9, 3, RELU_N1_TO_1, False, bias=False)
 
 
+def bias16(g: GraphBuilder, n: int, scales, dtype: str = "int64") -> int:
+    """A 16x8 op's bias (int64, or int32 where TFLM takes it) spanning about +-4 in real terms."""
+    scales = np.broadcast_to(np.asarray(scales, dtype=np.float64), (n,))
+    values = (g.rng.uniform(-4, 4, n) / scales).astype(np.int64)
+    return g.tensor((n,), dtype, scales, 0, values.astype(np.int64 if dtype == "int64" else np.int32))
+
+
+def fc16(g: GraphBuilder, batches: int, depth: int, units: int, act: int, per_channel: bool, bias: str = "int64"):
+    """FULLY_CONNECTED 16x8: int16 input and output (zero point 0), int8 weights, an int64 or int32 bias or none
+    (``bias`` "": the accumulator then follows the option quantized_bias_type, here int32)."""
+    x = g.input((batches, depth), "int16", 0.0005, 0)
+    ws = g.rng.uniform(0.002, 0.02, units) if per_channel else 0.012
+    w = g.weights((units, depth), "int8", ws, 0)
+    b = bias16(g, units, 0.0005 * np.asarray(ws), bias) if bias else -1
+    y = g.tensor((batches, units), "int16", 0.003, 0)
+    opts = dict(fused_activation_function=act) | ({} if bias else dict(quantized_bias_type=2))
+    g.op("FULLY_CONNECTED", [x, w, b], [y], options("FullyConnectedOptions", **opts))
+    return g.model([y])
+
+
+CASES["fc_i16_pt_relu"] = lambda g: fc16(g, 2, 12, 5, RELU, False)
+CASES["fc_i16_pc_bias32"] = lambda g: fc16(g, 1, 16, 7, NONE, True, "int32")
+CASES["fc_i16_pt_nobias_n1to1"] = lambda g: fc16(g, 3, 9, 4, RELU_N1_TO_1, False, "")
+
+
 def _pool(g: GraphBuilder, opcode: str, dtype: str, in_shape, k, stride, padding, act=NONE):
     n, h, w, c = in_shape
     if padding == SAME:
         oh, ow = -(-h // stride[0]), -(-w // stride[1])
     else:
         oh, ow = (h - k[0] + stride[0]) // stride[0], (w - k[1] + stride[1]) // stride[1]
-    quant = ("int8", 0.07, -4) if dtype == "int8" else ("float32", None, 0)
+    quant = {"int8": ("int8", 0.07, -4), "int16": ("int16", 0.0003, 0)}.get(dtype, ("float32", None, 0))
     x = g.input(in_shape, *quant)
     y = g.tensor((n, oh, ow, c), *quant)
     opts = options(
@@ -171,6 +213,10 @@ CASES["avgpool_i8_valid_2x2_relu"] = lambda g: _pool(
 CASES["avgpool_f32_same"] = lambda g: _pool(g, "AVERAGE_POOL_2D", "float32", (1, 5, 5, 2), (3, 2), (1, 2), SAME, RELU6)
 CASES["maxpool_i8_same_relu"] = lambda g: _pool(g, "MAX_POOL_2D", "int8", (1, 7, 7, 4), (3, 3), (2, 2), SAME, RELU)
 CASES["maxpool_f32_valid"] = lambda g: _pool(g, "MAX_POOL_2D", "float32", (1, 6, 5, 3), (2, 2), (2, 1), VALID)
+CASES["avgpool_i16_same_relu6"] = lambda g: _pool(
+    g, "AVERAGE_POOL_2D", "int16", (1, 7, 6, 3), (3, 3), (2, 2), SAME, RELU6
+)
+CASES["maxpool_i16_valid_relu"] = lambda g: _pool(g, "MAX_POOL_2D", "int16", (2, 6, 5, 2), (2, 2), (2, 1), VALID, RELU)
 
 
 def _unary(g: GraphBuilder, opcode: str, shape, in_q, out_q, opts=None):
@@ -205,6 +251,34 @@ CASES["tanh_f32"] = lambda g: _unary(g, "TANH", (5, 8), F32, F32)
 CASES["quantize_f32_i8"] = lambda g: _unary(g, "QUANTIZE", (3, 9), F32, ("int8", 0.02, 6))
 CASES["requantize_i8_i8"] = lambda g: _unary(g, "QUANTIZE", (3, 9), ("int8", 0.05, 3), ("int8", 0.02, -7))
 CASES["dequantize_i8_f32"] = lambda g: _unary(g, "DEQUANTIZE", (2, 2, 8), ("int8", 0.037, -5), F32)
+# int16 ("16x8" models, keyword_scrambled): QUANTIZE between every pair of types TFLM takes, DEQUANTIZE, SOFTMAX's
+# int8 -> int16 form (keyword_scrambled's last two ops).
+CASES["quantize_f32_i16"] = lambda g: _unary(g, "QUANTIZE", (3, 9), F32, ("int16", 0.0001, 0))
+CASES["quantize_i16_i8"] = lambda g: _unary(g, "QUANTIZE", (2, 48), ("int16", 0.000625, 0), ("int8", 0.0592, -128))
+CASES["quantize_i8_i16"] = lambda g: _unary(g, "QUANTIZE", (3, 9), ("int8", 0.05, 3), ("int16", 0.0004, 0))
+CASES["requantize_i16_i16"] = lambda g: _unary(g, "QUANTIZE", (4, 9), ("int16", 0.001, 0), ("int16", 0.0007, 12))
+CASES["quantize_i16_i32"] = lambda g: _unary(
+    g, "QUANTIZE", (2, 5), ("int16", 1 / 65536, -32768), ("int32", 1 / 32768, 0)
+)
+CASES["quantize_i8_i32"] = lambda g: _unary(g, "QUANTIZE", (3, 7), ("int8", 0.05, 3), ("int32", 0.001, -5))
+CASES["quantize_i32_i8"] = lambda g: _unary(g, "QUANTIZE", (3, 7), ("int32", 1e-9, 0), ("int8", 0.02, 4))
+CASES["quantize_i32_i16"] = lambda g: _unary(g, "QUANTIZE", (3, 7), ("int32", 1e-9, 7), ("int16", 1e-4, 0))
+CASES["dequantize_i16_f32"] = lambda g: _unary(g, "DEQUANTIZE", (2, 2, 8), ("int16", 0.00037, -5), F32)
+CASES["softmax_i8_i16"] = lambda g: _unary(
+    g, "SOFTMAX", (3, 10), ("int8", 0.1, 3), ("int16", 1 / 65536, -32768), options("SoftmaxOptions", beta=1.0)
+)
+CASES["softmax_i16"] = lambda g: _unary(
+    g, "SOFTMAX", (3, 10), ("int16", 0.0005, 0), ("int16", 1 / 32768, 0), options("SoftmaxOptions", beta=1.0)
+)
+CASES["softmax_i16_beta_fine"] = lambda g: _unary(
+    g, "SOFTMAX", (2, 1, 7), ("int16", 0.0001, 0), ("int16", 1 / 32768, 0), options("SoftmaxOptions", beta=0.7)
+)
+CASES["softmax_i16_coarse"] = lambda g: _unary(
+    g, "SOFTMAX", (4, 5), ("int16", 0.01, 0), ("int16", 1 / 32768, 0), options("SoftmaxOptions", beta=1.0)
+)
+CASES["softmax_i8_i16_two_classes"] = lambda g: _unary(
+    g, "SOFTMAX", (4, 2), ("int8", 0.07, 2), ("int16", 1 / 65536, -32768), options("SoftmaxOptions", beta=1.0)
+)
 
 for _op in ("ABS", "NEG", "SQRT", "RSQRT", "EXP", "LOG", "HARD_SWISH"):
     CASES[f"{_op.lower()}_f32"] = lambda g, op=_op: _unary(g, op, (3, 11), F32, F32)
@@ -254,6 +328,17 @@ CASES["sub_i8_relu6"] = lambda g: binary_model(
 CASES["sub_i8_broadcast"] = lambda g: binary_model(
     g, "SUB", (1, 4, 3), (2, 1, 3), (2, 4, 3), ("int8", 0.07, -5), ("int8", 0.03, 8), ("int8", 0.09, 1)
 )
+# int16 (zero points 0): ADD and SUB shift by 15 bits; MUL as int8.
+CASES["add_i16_broadcast_relu"] = lambda g: binary_model(
+    g, "ADD", (2, 3, 4), (3, 1), (2, 3, 4), ("int16", 0.0003, 0), ("int16", 0.0007, 0), ("int16", 0.0009, 0), RELU
+)
+CASES["sub_i16"] = lambda g: binary_model(
+    g, "SUB", (3, 8), (3, 8), (3, 8), ("int16", 0.0005, 0), ("int16", 0.0002, 0), ("int16", 0.0006, 0)
+)
+CASES["mul_i16_broadcast_relu6"] = lambda g: binary_model(
+    g, "MUL", (1, 4, 4, 3), (1, 1, 1, 3), (1, 4, 4, 3), ("int16", 0.0004, 0), ("int16", 0.0002, 0),
+    ("int16", 0.0002, 0), RELU6,
+)  # fmt: skip
 CASES["div_f32_broadcast_relu6"] = lambda g: binary_model(g, "DIV", (2, 3, 4), (3, 1), (2, 3, 4), F32, F32, F32, RELU6)
 CASES["div_f32"] = lambda g: binary_model(g, "DIV", (4, 5), (4, 5), (4, 5), F32, F32, F32)
 CASES["div_i32_broadcast"] = lambda g: binary_model(g, "DIV", (3, 4), (4,), (3, 4), I32, I32, I32)
@@ -340,6 +425,12 @@ CASES["sum_i8_hw"] = lambda g: _mean(
 CASES["sum_i8_last_keep"] = lambda g: _mean(
     g, "int8", (6, 7), [1], True, ("int8", 0.02, 10), ("int8", 0.03, -6), opcode="SUM"
 )
+CASES["mean_i16_hw_keep"] = lambda g: _mean(
+    g, "int16", (1, 4, 5, 6), [1, 2], True, ("int16", 0.001, 0), ("int16", 0.0002, 0)
+)
+CASES["sum_i16_last"] = lambda g: _mean(
+    g, "int16", (6, 7), [1], False, ("int16", 0.0005, 0), ("int16", 0.002, 0), opcode="SUM"
+)
 CASES["reduce_max_f32_axis1"] = lambda g: _mean(g, "float32", (2, 6, 3), [1], False, opcode="REDUCE_MAX")
 CASES["reduce_max_i8_axes01_keep"] = lambda g: _mean(
     g, "int8", (3, 4, 2, 5), [0, 1], True, ("int8", 0.05, 7), ("int8", 0.05, 7), opcode="REDUCE_MAX"
@@ -383,6 +474,7 @@ def _pad(g: GraphBuilder, shape, pads, q):
 
 CASES["pad_f32_4d"] = lambda g: _pad(g, (1, 3, 4, 2), [[0, 0], [1, 2], [2, 0], [0, 1]], F32)
 CASES["pad_i8_3d"] = lambda g: _pad(g, (2, 3, 4), [[1, 0], [0, 2], [1, 1]], ("int8", 0.1, -7))
+CASES["pad_i16_2d"] = lambda g: _pad(g, (3, 5), [[1, 2], [0, 3]], ("int16", 0.001, 0))
 
 
 def concat_model(g: GraphBuilder, shapes, axis, q):
@@ -465,3 +557,66 @@ CASES["svdf_f32_rank2_relu"] = lambda g: svdf_model(g, 2, 5, 3, 2, 4, "float32",
 CASES["svdf_f32_rank1"] = lambda g: svdf_model(g, 1, 7, 4, 1, 3, "float32")
 CASES["svdf_i8_state16"] = lambda g: svdf_model(g, 2, 8, 3, 2, 4, "int16")
 CASES["svdf_i8_state8"] = lambda g: svdf_model(g, 1, 6, 5, 1, 3, "int8")
+
+
+def _svdf_layer(g: GraphBuilder, x: int, input_size: int, units: int, memory: int, out_q) -> int:
+    """An int8 SVDF (rank 1) with an int16 state and time weights, as keyword_scrambled's, scales as a converter
+    sets them (bias scale = state scale x time weights scale)."""
+    wf = g.weights((units, input_size), "int8", 0.02)
+    wt = g.tensor((units, memory), "int16", 1e-4, 0, g.rng.integers(-32767, 32768, (units, memory)).astype(np.int16))
+    bias = g.tensor((units,), "int32", 0.004 * 1e-4, 0, g.rng.integers(-20000, 20000, units).astype(np.int32))
+    state = g.state((1, memory * units), "int16", 0.004, 0)
+    y = g.tensor((1, units), *out_q)
+    g.op("SVDF", [x, wf, wt, bias, state], [y], options("SVDFOptions", rank=1, fused_activation_function=RELU))
+    return y
+
+
+def _fc_layer(g: GraphBuilder, x: int, depth: int, units: int, in_scale: float, out_q) -> int:
+    w, b = g.weights((units, depth), "int8", 0.02), g.weights((units,), "int32", in_scale * 0.02)
+    y = g.tensor((1, units), *out_q)
+    g.op("FULLY_CONNECTED", [x, w, b], [y], options("FullyConnectedOptions"))
+    return y
+
+
+def keyword_like(g: GraphBuilder) -> ModelInfo:
+    """keyword_scrambled in small: int16 features -> QUANTIZE int8 -> SVDF -> FC -> SVDF -> FC (3 classes) ->
+    SOFTMAX int16 (scale 1/65536, zero point -32768) -> QUANTIZE int32."""
+    features = g.input((1, 12), "int16", 0.000625, 0)
+    x = g.tensor((1, 12), "int8", 0.08, 0)
+    g.op("QUANTIZE", [features], [x])
+    h = _svdf_layer(g, x, 12, 8, 4, ("int8", 0.05, -128))
+    h = _fc_layer(g, h, 8, 6, 0.05, ("int8", 0.1, -3))
+    h = _svdf_layer(g, h, 6, 5, 3, ("int8", 0.05, -128))
+    logits = _fc_layer(g, h, 5, 3, 0.05, ("int8", 0.2, 2))
+    probs = g.tensor((1, 3), "int16", 1 / 65536, -32768)
+    g.op("SOFTMAX", [logits], [probs], options("SoftmaxOptions", beta=1.0))
+    out = g.tensor((1, 3), "int32", 1 / 32768, 0)
+    g.op("QUANTIZE", [probs], [out])
+    return g.model([out])
+
+
+def chain16(g: GraphBuilder) -> ModelInfo:
+    """A 16x8 chain: float32 -> QUANTIZE int16 -> CONV_2D -> DEPTHWISE_CONV_2D -> RESHAPE -> FULLY_CONNECTED ->
+    DEQUANTIZE, int64 biases."""
+    x = g.input((1, 5, 5, 2))
+    q = g.tensor((1, 5, 5, 2), "int16", 0.0002, 0)
+    g.op("QUANTIZE", [x], [q])
+    ws = g.rng.uniform(0.004, 0.01, 3)
+    c = g.tensor((1, 5, 5, 3), "int16", 0.0008, 0)
+    conv = options("Conv2DOptions", padding=0, stride_w=1, stride_h=1, fused_activation_function=RELU)
+    g.op("CONV_2D", [q, g.weights((3, 3, 3, 2), "int8", ws), bias16(g, 3, 0.0002 * ws)], [c], conv)
+    d = g.tensor((1, 3, 3, 3), "int16", 0.002, 0)
+    dws = g.rng.uniform(0.004, 0.01, 3)
+    dw = options("DepthwiseConv2DOptions", padding=0, stride_w=2, stride_h=2, depth_multiplier=1)
+    g.op("DEPTHWISE_CONV_2D", [c, g.weights((1, 3, 3, 3), "int8", dws, 3), bias16(g, 3, 0.0008 * dws)], [d], dw)
+    flat = g.tensor((1, 27), "int16", 0.002, 0)
+    g.op("RESHAPE", [d, g.const([1, 27])], [flat])
+    y = g.tensor((1, 4), "int16", 0.004, 0)
+    fc = options("FullyConnectedOptions")
+    g.op("FULLY_CONNECTED", [flat, g.weights((4, 27), "int8", 0.01), bias16(g, 4, 0.002 * 0.01)], [y], fc)
+    out = g.tensor((1, 4))
+    g.op("DEQUANTIZE", [y], [out])
+    return g.model([out])
+
+
+CASES["chain_16x8_conv_dw_fc"] = chain16

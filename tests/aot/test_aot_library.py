@@ -30,15 +30,15 @@ def test_every_header_parses_and_struct_names_are_unique() -> None:
 
 def test_initializer_is_named_in_declaration_order_and_complete() -> None:
     fields = {"count": 3, "input_zero_point": -4, "output_zero_point": 5, "multiplier": 1 << 30, "shift": -2}
-    assert initializer("RequantizeInt8Params", dict(reversed(fields.items()))) == (
+    assert initializer("RequantizeParams", dict(reversed(fields.items()))) == (
         "{.count = 3, .input_zero_point = -4, .output_zero_point = 5, .multiplier = 1073741824, .shift = -2}"
     )
     with pytest.raises(ValueError, match=r"missing fields \['shift'\]"):
-        initializer("RequantizeInt8Params", {k: v for k, v in fields.items() if k != "shift"})
+        initializer("RequantizeParams", {k: v for k, v in fields.items() if k != "shift"})
     with pytest.raises(ValueError, match="unknown fields"):
-        initializer("RequantizeInt8Params", fields | {"scale": 1})
+        initializer("RequantizeParams", fields | {"scale": 1})
     with pytest.raises(ModelError, match="does not fit int32_t"):
-        initializer("RequantizeInt8Params", fields | {"count": 2**31})
+        initializer("RequantizeParams", fields | {"count": 2**31})
     with pytest.raises(ValueError, match="pointer"):
         initializer("DequantizeInt8Params", {"count": 1, "table": "kTable"})
     assert ".table = kTable" in initializer("DequantizeInt8Params", {"count": 1, "table": Ref("kTable")})

@@ -146,7 +146,7 @@ def _arg_max_to(out_dtype: str) -> Callable[[GraphBuilder], ModelInfo]:
             _reduce("REDUCE_MAX", (2, 3), [1], ("int8", 0.1, 0), ("int8", 0.2, 0)),
             "int8 output must have the input's scale and zero point (as TFLM requires)",
         ),
-        (_reduce("SUM", (2, 3), [1], ("int16", 0.1, 0)), "has type int16 (supported: float32, int8)"),
+        (_reduce("REDUCE_MAX", (2, 3), [1], ("int16", 0.1, 0)), "has type int16 (supported: float32, int8)"),
         (_reduce("SUM", (1, 2, 3, 4, 5), [1], F32), "only reductions over tensors of up to 4 dimensions"),
         (_arg_max_to("float32"), "has type float32 (supported: int32)"),
         (lambda g: _arg_max(g, (2, 3), 1, ("int16", 0.1, 0)), "has type int16 (supported: float32, int8)"),

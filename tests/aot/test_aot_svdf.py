@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from aot_support import build_host_program, oracle, random_inputs
-from cases import svdf_model
+from cases import keyword_like, svdf_model
 from modelbuilder import RELU, RELU6, RELU_N1_TO_1, GraphBuilder, options, refusal
 from qemu_support import run_models
 from test_aot_ops import assert_same
@@ -54,6 +54,7 @@ BUILDS: dict[str, Callable[[GraphBuilder], ModelInfo]] = {
     "i8_state16_memory1": lambda g: svdf_model(g, 1, 5, 4, 1, 1, "int16", RELU),
     "i8_state8_batches3": lambda g: svdf_model(g, 3, 7, 2, 2, 4, "int8"),
     "i8_stacked_with_fc": _stacked,
+    "keyword_like_int16_ends": keyword_like,  # keyword_scrambled's form: int16 input, SOFTMAX int16, QUANTIZE int32
 }
 NAMES = sorted(BUILDS)
 

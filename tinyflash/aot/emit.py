@@ -7,9 +7,14 @@ import re
 
 import numpy as np
 
-CTYPES = {"float32": "float", "int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t"}
-SIZES = {"float": 4, "int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "uint32_t": 4}
-NUMPY = {"float32": np.float32, "int8": np.int8, "uint8": np.uint8, "int16": np.int16, "int32": np.int32}
+#: int64: the bias of 16x8 ops (constants only; no op reads or writes int64 activations).
+CTYPES = {"float32": "float", "int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t"} | {
+    "int64": "int64_t"
+}
+SIZES = {"float": 4, "int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "uint32_t": 4, "int64_t": 8}
+NUMPY = {"float32": np.float32, "int8": np.int8, "uint8": np.uint8, "int16": np.int16, "int32": np.int32} | {
+    "int64": np.int64
+}
 RUNTIME_TYPES = {
     "float32": "Type::kFloat32",
     "int8": "Type::kInt8",

@@ -62,9 +62,11 @@ def quantize_f32(value: float, scale: float, zero_point: int) -> int:
     return zero_point + int(round_half_away(float(np.float32(value) / np.float32(scale))))
 
 
-def activation_range_int8(activation: int, scale: float, zero_point: int) -> tuple[int, int]:
-    """Clamp bounds of a fused activation in the output's quantized domain."""
-    lo, hi = INT8_MIN, INT8_MAX
+def activation_range_int8(
+    activation: int, scale: float, zero_point: int, bounds: tuple[int, int] = (INT8_MIN, INT8_MAX)
+) -> tuple[int, int]:
+    """Clamp bounds of a fused activation in the output's quantized domain, within ``bounds`` (its type's range)."""
+    lo, hi = bounds
     if activation == ACT_RELU:
         lo = max(lo, quantize_f32(0.0, scale, zero_point))
     elif activation == ACT_RELU6:
@@ -121,8 +123,8 @@ class AddParams:
     output: Multiplier
 
 
-def add_params(scale1: float, scale2: float, output_scale: float) -> AddParams:
-    left_shift = 20
+def add_params(scale1: float, scale2: float, output_scale: float, left_shift: int = 20) -> AddParams:
+    """ADD's (and SUB's) multipliers; ``left_shift`` is 15 for int16 outputs."""
     twice_max = 2 * f32(max(np.float32(scale1), np.float32(scale2)))
     return AddParams(
         left_shift,

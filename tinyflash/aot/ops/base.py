@@ -60,8 +60,14 @@ class Weighted:
     weights: Tensor
     bias: int  #: tensor index, -1 if absent
     output: Tensor
-    kind: str  #: "float32" or "int8"
+    kind: str  #: the input's type: "float32", "int8", or "int16" (TFLM's 16x8: int8 weights, int16 output)
     activation: int
+    #: The accumulator's C type: the bias type (int16: int32 or int64, as TFLM picks its kernel), int32 for int8.
+    accumulator: str = "int32_t"
+
+
+#: The bias types TFLM takes per input type, the first one when there is no bias (16x8 ops: see ``weighted``).
+BIAS_TYPES = {"float32": ("float32",), "int8": ("int32",), "int16": ("int64", "int32")}
 
 
 def weighted(ctx: Context, step: int, op: Operator) -> Weighted:
@@ -70,14 +76,22 @@ def weighted(ctx: Context, step: int, op: Operator) -> Weighted:
     assert inp is not None and weights is not None
     bias = op.inputs[2] if len(op.inputs) > 2 else -1
     act = activation(step, op)
-    kind = dtype(step, op, inp, "float32", "int8")
-    dtype(step, op, weights, kind)
+    kind = dtype(step, op, inp, "float32", "int8", "int16")
+    dtype(step, op, weights, "int8" if kind == "int16" else kind)
     dtype(step, op, out, kind)
+    zero_point_zero(step, op, inp, out)
+    bias_type = BIAS_TYPES[kind][0]
     if bias >= 0:
-        dtype(step, op, ctx.tensor(bias), "float32" if kind == "float32" else "int32")
+        bias_type = dtype(step, op, ctx.tensor(bias), *BIAS_TYPES[kind])
+    elif kind == "int16" and int(op.options.get("quantized_bias_type", 0)) == INT32_TENSOR_TYPE:
+        bias_type = "int32"  # TFLM's FULLY_CONNECTED without a bias accumulates as the declared bias type
     if not weights.is_constant or (bias >= 0 and not ctx.tensor(bias).is_constant):
         raise fail(step, op, "weights and bias must be constant tensors")
-    return Weighted(inp, weights, bias, out, kind, act)
+    return Weighted(inp, weights, bias, out, kind, act, "int64_t" if bias_type == "int64" else "int32_t")
+
+
+#: tflite.TensorType.INT32, as an option names a type.
+INT32_TENSOR_TYPE = 2
 
 
 def dtype(step: int, op: Operator, t: Tensor, *allowed: str) -> str:
@@ -85,16 +99,29 @@ def dtype(step: int, op: Operator, t: Tensor, *allowed: str) -> str:
     if t.dtype not in allowed:
         raise fail(step, op, f"tensor '{t.name}' has type {t.dtype} (supported: {', '.join(allowed)})")
     if t.dtype in INT_TYPES:
-        q = t.quant
-        if q is None or not q.scales:
-            raise fail(step, op, f"tensor '{t.name}' is {t.dtype} without quantization parameters")
-        bad = [s for s in q.scales if not math.isfinite(s) or s <= 0 or s > 1e30]
-        if bad:
-            raise fail(step, op, f"tensor '{t.name}' has quantization scale {bad[0]!r} (need a positive, finite one)")
-        lo, hi = INT_TYPES[t.dtype]
-        if not q.zero_points or any(not lo <= z <= hi for z in q.zero_points):
-            raise fail(step, op, f"tensor '{t.name}' has a zero point outside the {t.dtype} range")
+        quantized(step, op, t)
     return t.dtype
+
+
+def quantized(step: int, op: Operator, t: Tensor) -> None:
+    """``t`` carries sane quantization: positive finite scales, zero points in its type's range (int32 too, where
+    an op reads it as a quantized value: QUANTIZE)."""
+    q = t.quant
+    if q is None or not q.scales:
+        raise fail(step, op, f"tensor '{t.name}' is {t.dtype} without quantization parameters")
+    bad = [s for s in q.scales if not math.isfinite(s) or s <= 0 or s > 1e30]
+    if bad:
+        raise fail(step, op, f"tensor '{t.name}' has quantization scale {bad[0]!r} (need a positive, finite one)")
+    lo, hi = INT_TYPES.get(t.dtype, (-(2**31), 2**31 - 1))
+    if not q.zero_points or any(not lo <= z <= hi for z in q.zero_points):
+        raise fail(step, op, f"tensor '{t.name}' has a zero point outside the {t.dtype} range")
+
+
+def zero_point_zero(step: int, op: Operator, *tensors: Tensor) -> None:
+    """TFLM's int16 kernels require symmetric activations (zero point 0); so does the generator."""
+    for t in tensors:
+        if t.dtype == "int16" and any(t.quant.zero_points):
+            raise fail(step, op, f"int16 tensor '{t.name}' has zero point {t.quant.zero_point} (TFLM requires 0)")
 
 
 def rank(step: int, op: Operator, t: Tensor, *allowed: int) -> None:
@@ -141,9 +168,17 @@ def float_range(act: int) -> dict[str, float]:
     return {"activation_min": lo, "activation_max": hi}
 
 
-def int8_range(act: int, t: Tensor) -> dict[str, int]:
-    lo, hi = quant.activation_range_int8(act, t.quant.scale, t.quant.zero_point)
+def activation_bounds(act: int, t: Tensor) -> dict[str, int]:
+    """A fused activation's bounds in ``t``'s quantized domain, within its type's range (int8 or int16)."""
+    lo, hi = quant.activation_range_int8(act, t.quant.scale, t.quant.zero_point, INT_TYPES[t.dtype])
     return {"activation_min": lo, "activation_max": hi}
+
+
+def accumulator_multipliers(step: int, op: Operator, accumulator: str, ms: list[quant.Multiplier]) -> None:
+    """TFLM's int64 rescaling (16x8 ops with an int64 bias) shifts right by 15 - shift: a multiplier of 128 or more
+    (shift 8 and up, which its kernel asserts against) has no defined result."""
+    if accumulator == "int64_t" and any(m.shift >= 8 for m in ms):
+        raise fail(step, op, "the scales' ratio in * weights / out is 128 or more (TFLM's int64 rescaling cannot)")
 
 
 def multiplier_arrays(ctx: Context, step: int, ms: list[quant.Multiplier]) -> dict[str, object]:

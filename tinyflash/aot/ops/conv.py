@@ -50,6 +50,7 @@ class ConvSpec(OpSpec):
     act: int
     #: int8 weights with every zero point 0 (what TFLite's converter produces); the optimized kernels need it.
     symmetric: bool = False
+    accumulator: str = "int32_t"  #: the bias type: int64_t for most 16x8 models
 
 
 def padding(mode: int, in_size: int, filter_size: int, stride: int, dilation: int) -> tuple[int, int]:
@@ -100,12 +101,15 @@ def analyze(ctx: Context, step: int, op: Operator) -> ConvSpec:
         extra = weights.shape[3]
     if bias >= 0 and ctx.tensor(bias).elements != out.shape[3]:
         raise fail(step, op, "the bias needs one value per output channel")
-    if kind == "int8" and len(weights.quant.scales) not in (1, out.shape[3]):
+    if depthwise and kind == "int16" and w.accumulator != "int64_t":
+        raise fail(step, op, "a 16x8 DEPTHWISE_CONV_2D needs an int64 bias (as TFLM's kernel reads it)")
+    if kind != "float32" and len(weights.quant.scales) not in (1, out.shape[3]):
         raise fail(step, op, "per-channel filter scales do not match the output depth")
     symmetric = kind == "int8" and all(z == 0 for z in weights.quant.zero_points)
     return ConvSpec(
-        step, op, kind, depthwise, op.inputs[0], op.inputs[1], bias, op.outputs[0], geometry, extra, act, symmetric
-    )
+        step, op, kind, depthwise, op.inputs[0], op.inputs[1], bias, op.outputs[0], geometry, extra, act, symmetric,
+        w.accumulator,
+    )  # fmt: skip
 
 
 def requantization(ctx: Context, s: ConvSpec) -> list[quant.Multiplier]:
@@ -134,6 +138,10 @@ def reference(ctx: Context, s: ConvSpec) -> list[str]:
     inp, out = ctx.tensor(s.input), ctx.tensor(s.output)
     ctx.use(f"reference/{header}_int8.h")
     fields |= {"input_offset": -inp.quant.zero_point, "output_offset": out.quant.zero_point}
-    fields |= base.int8_range(s.act, out) | base.multiplier_arrays(ctx, s.step, requantization(ctx, s))
+    ms = requantization(ctx, s)
+    base.accumulator_multipliers(s.step, s.op, s.accumulator, ms)
+    fields |= base.activation_bounds(s.act, out) | base.multiplier_arrays(ctx, s.step, ms)
     ctx.params(f"{kernel}Int8Params", name, fields)
+    if s.kind == "int16":
+        return [f"{kernel}Quantized<int16_t, {s.accumulator}, int16_t>({name}, {tensors(ctx, s)});"]
     return [f"{kernel}Int8({name}, {tensors(ctx, s)});"]

@@ -76,7 +76,7 @@ def _weights(ctx: Context, index: int) -> np.ndarray:
 
 def _output_quant(ctx: Context, act: int, output: int, fast: bool) -> dict[str, object]:
     out = ctx.tensor(output)
-    return {"fast": fast, "output_offset": out.quant.zero_point} | base.int8_range(act, out)
+    return {"fast": fast, "output_offset": out.quant.zero_point} | base.activation_bounds(act, out)
 
 
 def _quant_array(ctx: Context, step: int, values: list[int]) -> Ref:

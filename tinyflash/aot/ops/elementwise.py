@@ -1,5 +1,5 @@
 """Elementwise ops: ADD, SUB, MUL, SQUARED_DIFFERENCE, MAXIMUM, MINIMUM, PRELU, RELU, RELU6, LOGISTIC, TANH, SOFTMAX,
-QUANTIZE, DEQUANTIZE (reference)."""
+QUANTIZE, DEQUANTIZE (reference); int16 where TFLM takes it (QUANTIZE, DEQUANTIZE, SOFTMAX's output)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...model import Operator, Tensor
-from .. import quant
+from .. import lut16, quant
 from ..context import Context, fail
 from ..library import Ref
 from ..registry import OpSpec, analyzer, implementation
@@ -58,11 +58,15 @@ BINARY = {"ADD": "Add", "SUB": "Sub", "MUL": "Mul", "DIV": "Div", "SQUARED_DIFFE
 MIN_MAX = {"MAXIMUM": "Maximum", "MINIMUM": "Minimum"}
 #: Types beyond float32 and int8: MAXIMUM and MINIMUM compare raw values of any type TFLM takes; int32 ADD, SUB, MUL
 #: and DIV are plain integer arithmetic (reference/arithmetic_int32.h).
-TYPES = dict.fromkeys(MIN_MAX, ("float32", "int8", "int16", "int32")) | dict.fromkeys(
-    ("ADD", "SUB", "MUL", "DIV"), ("float32", "int8", "int32")
+TYPES = (
+    dict.fromkeys(MIN_MAX, ("float32", "int8", "int16", "int32"))
+    | dict.fromkeys(("ADD", "SUB", "MUL"), ("float32", "int8", "int16", "int32"))
+    | {"DIV": ("float32", "int8", "int32")}
 )
 #: The header of each kernel's float32 and int8 forms (add_*.h: the ADD family).
 HEADERS = {"Add": "add", "Sub": "add", "SquaredDifference": "add", "Mul": "mul", "Div": "div"}
+#: ADD's and SUB's shift of int16 inputs (TFLM: 15 for an int16 output, 20 for int8).
+LEFT_SHIFT = {"int16": (15,)}
 #: The ADD family's int8 parameters, each formed as the TFLM runtime's Prepare does (SUB: ADD's, in double).
 PARAMS = {"Add": quant.add_params, "Sub": quant.add_params, "SquaredDifference": quant.squared_difference_params}
 
@@ -76,6 +80,8 @@ def analyze_binary(ctx: Context, step: int, op: Operator) -> BinarySpec:
     kind = base.dtype(step, op, a, *TYPES.get(op.opcode, ("float32", "int8")))
     base.dtype(step, op, b, kind)
     base.dtype(step, op, out, kind)
+    if op.opcode not in MIN_MAX:  # MAXIMUM and MINIMUM compare raw values: any zero point
+        base.zero_point_zero(step, op, a, b, out)
     spec = BinarySpec(step, op, kind, a, b, out, act, _broadcast(step, op, a, b, out))
     if op.opcode == "DIV" and kind == "int8":
         _quotient_multiplier(spec)  # refuses scales TFLM cannot rescale
@@ -142,9 +148,9 @@ def binary(ctx: Context, s: BinarySpec) -> list[str]:
         return [f"{kernel}Float({name}, {_tensors(ctx, s.op)});"]
     za, zb, zo = s.a.quant.zero_point, s.b.quant.zero_point, s.output.quant.zero_point
     offsets = {"input1_offset": -za, "input2_offset": -zb, "output_offset": zo}
-    fields = shape | offsets | base.int8_range(s.act, s.output)
+    fields = shape | offsets | base.activation_bounds(s.act, s.output)
     if header == "add":
-        p = PARAMS[kernel](s.a.quant.scale, s.b.quant.scale, s.output.quant.scale)
+        p = PARAMS[kernel](s.a.quant.scale, s.b.quant.scale, s.output.quant.scale, *LEFT_SHIFT.get(s.kind, ()))
         fields |= {
             "left_shift": p.left_shift,
             "input1_multiplier": p.input1.value,
@@ -159,7 +165,7 @@ def binary(ctx: Context, s: BinarySpec) -> list[str]:
         fields |= {"multiplier": m.value, "shift": m.shift}
     ctx.use(f"reference/{header}_int8.h")
     ctx.params("AddInt8Params" if header == "add" else "BinaryInt8Params", name, fields)
-    return [f"{kernel}Int8({name}, {_tensors(ctx, s.op)});"]
+    return [f"{kernel}{'Int16' if s.kind == 'int16' else 'Int8'}({name}, {_tensors(ctx, s.op)});"]
 
 
 def _product_multiplier(s: BinarySpec) -> quant.Multiplier:
@@ -185,14 +191,27 @@ def analyze_unary(ctx: Context, step: int, op: Operator) -> UnarySpec:
     ins, out = base.io(ctx, step, op, 1)
     inp = ins[0]
     assert inp is not None
-    kind = base.dtype(step, op, inp, "float32", "int8")
-    base.dtype(step, op, out, kind)
+    kind = base.dtype(step, op, inp, *(("float32", "int8", "int16") if op.opcode == "SOFTMAX" else ("float32", "int8")))
+    softmax_out = op.opcode == "SOFTMAX" and kind == "int8"
+    base.dtype(step, op, out, *(("int8", "int16") if softmax_out else (kind,)))
     if inp.elements != out.elements:
         raise fail(step, op, "input and output sizes differ")
-    softmax_out = op.opcode == "SOFTMAX" and kind == "int8"
-    if softmax_out and (out.quant.zero_point != -128 or abs(out.quant.scale - 1 / 256) > 0.001 / 256):
-        raise fail(step, op, "int8 output must have scale 1/256 and zero point -128 (as TFLM requires)")
+    if softmax_out:
+        scale, zero_point = SOFTMAX_OUTPUT[out.dtype]
+        if out.quant.zero_point != zero_point or abs(out.quant.scale - scale) > 0.001 * scale:
+            raise fail(
+                step, op, f"{out.dtype} output must have scale 1/{round(1 / scale)} and zero point {zero_point} "
+                "(as TFLM requires)"
+            )  # fmt: skip
+    if kind == "int16":  # SOFTMAX: SoftmaxPrepare's requirements
+        base.zero_point_zero(step, op, inp, out)
+        if abs(out.quant.scale - 1 / 32768) > 0.001 / 32768:
+            raise fail(step, op, "int16 output must have scale 1/32768 (as TFLM requires)")
     return UnarySpec(step, op, kind, inp, out)
+
+
+#: The output quantization TFLM requires of SOFTMAX with an int8 input, per output type.
+SOFTMAX_OUTPUT = {"int8": (1 / 256, -128), "int16": (1 / 65536, -32768)}
 
 
 @implementation("RELU", "RELU6", "RELU_N1_TO_1", name="reference", summary="TFLM's reference arithmetic")
@@ -269,6 +288,16 @@ def softmax(ctx: Context, s: UnarySpec) -> list[str]:
         ctx.use("reference/softmax_float.h")
         ctx.params("SoftmaxFloatParams", name, {"rows": rows, "depth": depth, "beta": beta})
         return [f"SoftmaxFloat({name}, {_tensors(ctx, s.op)});"]
+    if s.kind == "int16":
+        # SoftmaxPrepare: the differences onto [-65535, 0] for [-10, 0], in double.
+        m = quant.quantize_multiplier(quant.f32(inp.quant.scale) * quant.f32(beta) / (10.0 / 65535.0))
+        exp, reciprocal = lut16.softmax_tables()
+        fields = {"rows": rows, "depth": depth, "input_multiplier": m.value, "input_shift": m.shift}
+        tables = {"exp_table": ctx.array("int16_t", f"{name}Exp", exp), "one_over_one_plus_x_table": ctx.array(
+            "int16_t", f"{name}OneOverOnePlusX", reciprocal)}  # fmt: skip
+        ctx.use("reference/softmax_int16.h")
+        ctx.params("SoftmaxInt16Params", name, fields | tables)
+        return [f"SoftmaxInt16({name}, {_tensors(ctx, s.op)});"]
     p = quant.softmax_params(beta, inp.quant.scale)
     ctx.use("reference/softmax_int8.h")
     ctx.params(
@@ -280,20 +309,30 @@ def softmax(ctx: Context, s: UnarySpec) -> list[str]:
     return [f"SoftmaxInt8({name}, {_tensors(ctx, s.op)});"]
 
 
+#: QUANTIZE's (input, output) types, as TFLM's EvalQuantizeReference takes them (uint8 aside).
+QUANTIZE_TYPES = {
+    "float32": ("int8", "int16"),
+    "int8": ("int8", "int16", "int32"),
+    "int16": ("int8", "int16", "int32"),
+    "int32": ("int8", "int16"),
+}
+
+
 @analyzer("QUANTIZE", "DEQUANTIZE")
 def analyze_quantize(ctx: Context, step: int, op: Operator) -> UnarySpec:
     ins, out = base.io(ctx, step, op, 1)
     inp = ins[0]
     assert inp is not None
     if op.opcode == "QUANTIZE":
-        kind = base.dtype(step, op, inp, "float32", "int8")
-        base.dtype(step, op, out, "int8")
-        quantized = out
+        kind = base.dtype(step, op, inp, *QUANTIZE_TYPES)
+        base.dtype(step, op, out, *QUANTIZE_TYPES[kind])
+        for t in (inp, out):
+            if t.dtype == "int32":
+                base.quantized(step, op, t)
     else:
-        kind = base.dtype(step, op, inp, "int8")
+        kind = base.dtype(step, op, inp, "int8", "int16")
         base.dtype(step, op, out, "float32")
-        quantized = inp
-    if quantized.quant.per_channel or (kind == "int8" and inp.quant.per_channel):
+    if any(t.dtype != "float32" and t.quant.per_channel for t in (inp, out)):
         raise fail(step, op, "per-channel quantization is not supported here")
     if inp.elements != out.elements:
         raise fail(step, op, "input and output sizes differ")
@@ -305,25 +344,29 @@ def quantize(ctx: Context, s: UnarySpec) -> list[str]:
     name = base.op_name(s.step)
     inp, out = s.input, s.output
     if s.kind == "float32":
-        ctx.use("reference/quantize_float_int8.h")
+        ctx.use("reference/quantize_float.h")
         fields = {"count": out.elements, "scale": out.quant.scale, "zero_point": out.quant.zero_point}
-        ctx.params("QuantizeInt8Params", name, fields)
-        return [f"QuantizeFloatToInt8({name}, {_tensors(ctx, s.op)});"]
+        ctx.params("QuantizeFloatParams", name, fields)
+        return [f"QuantizeFloat({name}, {_tensors(ctx, s.op)});"]
     m = quant.quantize_multiplier(quant.f32(inp.quant.scale) / quant.f32(out.quant.scale))
-    ctx.use("reference/requantize_int8.h")
+    ctx.use("reference/requantize.h")
     ctx.params(
-        "RequantizeInt8Params",
+        "RequantizeParams",
         name,
         {"count": out.elements, "input_zero_point": inp.quant.zero_point, "output_zero_point": out.quant.zero_point,
          "multiplier": m.value, "shift": m.shift},
     )  # fmt: skip
-    return [f"RequantizeInt8({name}, {_tensors(ctx, s.op)});"]
+    return [f"Requantize({name}, {_tensors(ctx, s.op)});"]
 
 
-@implementation("DEQUANTIZE", name="reference", summary="a 256-entry table computed at generation time")
+@implementation("DEQUANTIZE", name="reference", summary="int8: a 256-entry table; int16: one float multiply")
 def dequantize(ctx: Context, s: UnarySpec) -> list[str]:
     name = base.op_name(s.step)
     scale, zp = quant.f32(s.input.quant.scale), s.input.quant.zero_point
+    if s.kind == "int16":
+        ctx.use("reference/quantize_float.h")
+        ctx.params("QuantizeFloatParams", name, {"count": s.output.elements, "scale": scale, "zero_point": zp})
+        return [f"DequantizeInt16({name}, {_tensors(ctx, s.op)});"]
     table = ctx.array("float", f"{name}Table", [float(np.float32(scale * (q - zp))) for q in range(-128, 128)], 8)
     ctx.use("reference/lookup_int8.h")
     ctx.params("DequantizeInt8Params", name, {"count": s.output.elements, "table": table})

@@ -13,7 +13,7 @@ from . import base
 
 @dataclass(frozen=True)
 class FullyConnectedSpec(OpSpec):
-    kind: str  # float32 or int8
+    kind: str  # float32, int8 or int16 (16x8)
     input: int
     weights: int
     bias: int  # -1 without
@@ -24,6 +24,7 @@ class FullyConnectedSpec(OpSpec):
     act: int
     #: int8 weights with every zero point 0 (what TFLite's converter produces); the optimized kernels need it.
     symmetric: bool = False
+    accumulator: str = "int32_t"  #: the bias type: int64_t for most 16x8 models
 
 
 @analyzer("FULLY_CONNECTED")
@@ -40,14 +41,15 @@ def analyze(ctx: Context, step: int, op: Operator) -> FullyConnectedSpec:
         raise fail(step, op, "the output size does not match batches x units")
     if bias >= 0 and ctx.tensor(bias).elements != units:
         raise fail(step, op, "the bias needs one value per unit")
-    if kind == "int8":
+    if kind != "float32":
         scales = weights.quant.scales
         if len(scales) not in (1, units):
             raise fail(step, op, "per-channel weight scales do not match the units")
     symmetric = kind == "int8" and all(z == 0 for z in weights.quant.zero_points)
     return FullyConnectedSpec(
-        step, op, kind, op.inputs[0], op.inputs[1], bias, op.outputs[0], batches, depth, units, act, symmetric
-    )
+        step, op, kind, op.inputs[0], op.inputs[1], bias, op.outputs[0], batches, depth, units, act, symmetric,
+        w.accumulator,
+    )  # fmt: skip
 
 
 def _tensors(ctx: Context, s: FullyConnectedSpec) -> str:
@@ -67,6 +69,7 @@ def reference(ctx: Context, s: FullyConnectedSpec) -> list[str]:
         return [f"FullyConnectedFloat({name}, {_tensors(ctx, s)});"]
     inp, weights, out = ctx.tensor(s.input), ctx.tensor(s.weights), ctx.tensor(s.output)
     ms = quant.fully_connected_multipliers(inp.quant.scale, weights.quant.scales, out.quant.scale)
+    base.accumulator_multipliers(s.step, s.op, s.accumulator, ms)
     ctx.use("reference/fully_connected_int8.h")
     ctx.params(
         "FullyConnectedInt8Params",
@@ -78,7 +81,9 @@ def reference(ctx: Context, s: FullyConnectedSpec) -> list[str]:
             "output_offset": out.quant.zero_point,
             "per_channel": len(ms) > 1,
         }
-        | base.int8_range(s.act, out)
+        | base.activation_bounds(s.act, out)
         | base.multiplier_arrays(ctx, s.step, ms),
     )
+    if s.kind == "int16":
+        return [f"FullyConnectedQuantized<int16_t, {s.accumulator}, int16_t>({name}, {_tensors(ctx, s)});"]
     return [f"FullyConnectedInt8({name}, {_tensors(ctx, s)});"]

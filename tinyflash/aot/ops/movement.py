@@ -262,11 +262,10 @@ def concatenation_rules(step: int, op: Operator, ins: list[Tensor], out: Tensor)
     """What TFLM's CONCATENATION requires beyond shapes; a raw copy (on the device or folded) is only right then."""
     if base.activation(step, op) != quant.ACT_NONE:
         raise fail(step, op, "a fused activation is not supported (TFLM requires NONE)")
+    base.zero_point_zero(step, op, *ins, out)
     for t in ins:
         if out.dtype == "int8" and (t.quant.scale != out.quant.scale or t.quant.zero_point != out.quant.zero_point):
             raise fail(step, op, "int8 inputs must share the output's quantization (as TFLM requires)")
-        if out.dtype == "int16" and (t.quant.zero_point or out.quant.zero_point):
-            raise fail(step, op, "int16 tensors must have zero point 0 (as TFLM requires)")
 
 
 def concatenation_copies(ctx: Context, step: int, op: Operator) -> list[Copy]:

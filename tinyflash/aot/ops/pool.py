@@ -1,4 +1,4 @@
-"""AVERAGE_POOL_2D and MAX_POOL_2D (reference implementations)."""
+"""AVERAGE_POOL_2D and MAX_POOL_2D, float32, int8 and int16 (reference implementations)."""
 
 from __future__ import annotations
 
@@ -24,16 +24,17 @@ def analyze(ctx: Context, step: int, op: Operator) -> PoolSpec:
     inp = ins[0]
     assert inp is not None
     act = base.activation(step, op)
-    kind = base.dtype(step, op, inp, "float32", "int8")
+    kind = base.dtype(step, op, inp, "float32", "int8", "int16")
     base.dtype(step, op, out, kind)
+    base.zero_point_zero(step, op, inp, out)
     if inp.shape[-1:] != out.shape[-1:]:
         raise fail(step, op, "pooling keeps the depth")
     fh, fw = int(op.options.get("filter_height", 1)), int(op.options.get("filter_width", 1))
     geometry = window(step, op, inp, out, fh, fw)
-    if kind == "int8" and (
+    if kind != "float32" and (
         abs(inp.quant.scale - out.quant.scale) > 1e-6 or inp.quant.zero_point != out.quant.zero_point
     ):
-        raise fail(step, op, "int8 pooling needs the same input and output quantization (as TFLM)")
+        raise fail(step, op, f"{kind} pooling needs the same input and output quantization (as TFLM)")
     return PoolSpec(step, op, kind, geometry, act)
 
 
@@ -49,5 +50,5 @@ def reference(ctx: Context, s: PoolSpec) -> list[str]:
         ctx.params("PoolFloatParams", name, {"window": s.window.as_dict()} | base.float_range(s.act))
         return [f"{kernel}Float({name}, {tensors});"]
     ctx.use(f"reference/{header}_int8.h")
-    ctx.params("PoolInt8Params", name, {"window": s.window.as_dict()} | base.int8_range(s.act, out))
-    return [f"{kernel}Int8({name}, {tensors});"]
+    ctx.params("PoolInt8Params", name, {"window": s.window.as_dict()} | base.activation_bounds(s.act, out))
+    return [f"{kernel}Quantized({name}, {tensors});"]

@@ -30,9 +30,15 @@ class ReduceSpec(OpSpec):
     axes: tuple[int, ...]  #: the reduced dimensions, ascending
 
 
+#: The types each reduction takes (TFLM's int16 MEAN and SUM are the int8 kernels over int16).
+REDUCE_TYPES = {"MEAN": ("float32", "int8", "int16"), "SUM": ("float32", "int8", "int16")}
+REDUCE_TYPES["REDUCE_MAX"] = ("float32", "int8")
+
+
 @analyzer("MEAN", "SUM", "REDUCE_MAX")
 def analyze_reduce(ctx: Context, step: int, op: Operator) -> ReduceSpec:
-    inp, out, kind = base.same_type(ctx, step, op, 2, "float32", "int8")
+    inp, out, kind = base.same_type(ctx, step, op, 2, *REDUCE_TYPES[op.opcode])
+    base.zero_point_zero(step, op, inp, out)
     rank = len(inp.shape)
     axes = sorted({a + rank if a < 0 else a for a in base.const_ints(ctx, step, op, op.inputs[1], "axis")})
     if rank > 4 or any(not 0 <= a < rank for a in axes):
@@ -86,7 +92,7 @@ def reduce(ctx: Context, s: ReduceSpec) -> list[str]:
         "shift": m.shift,
     }
     ctx.params("MeanOrSumInt8Params", name, fields)
-    return [f"MeanOrSumInt8({name}, {tensors});"]
+    return [f"MeanOrSumQuantized({name}, {tensors});"]
 
 
 @folder("MEAN", "SUM", "REDUCE_MAX")

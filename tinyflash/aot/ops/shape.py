@@ -87,7 +87,8 @@ def concatenation(ctx: Context, s: FieldsSpec) -> list[str]:
 
 @analyzer("PAD")
 def analyze_pad(ctx: Context, step: int, op: Operator) -> FieldsSpec:
-    inp, out, kind = base.same_type(ctx, step, op, 2, "float32", "int8")
+    inp, out, kind = base.same_type(ctx, step, op, 2, "float32", "int8", "int16")
+    base.zero_point_zero(step, op, out)  # TFLM pads int16 with 0, int8 with the output zero point
     paddings = base.const_ints(ctx, step, op, op.inputs[1], "paddings")
     rank = len(inp.shape)
     if rank > 4 or len(paddings) != 2 * rank or any(p < 0 for p in paddings):

@@ -82,7 +82,9 @@ def reference(ctx: Context, s: TransposeConvSpec) -> list[str]:
     ms = quant.conv_multipliers(i.scale, f.scales, out.quant.scale, out.shape[3])
     fields = {"window": s.window.as_dict(), "input_offset": -i.zero_point, "output_offset": out.quant.zero_point}
     ctx.params(
-        "TransposeConvInt8Params", name, fields | base.int8_range(s.act, out) | base.multiplier_arrays(ctx, s.step, ms)
+        "TransposeConvInt8Params",
+        name,
+        fields | base.activation_bounds(s.act, out) | base.multiplier_arrays(ctx, s.step, ms),
     )
     scratch = f"ArenaAt<int32_t>({ctx.scratch_name(s.step)})"
     return [f"TransposeConvInt8({name}, {inp}, {filt}, {bias}, {scratch}, {ctx.pointer(s.op.outputs[0])});"]

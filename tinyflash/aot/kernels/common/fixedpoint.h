@@ -6,6 +6,25 @@
 
 inline int32_t Clamp(int32_t value, int32_t lo, int32_t hi) { return value < lo ? lo : (value > hi ? hi : value); }
 
+// The range of an integer tensor type, for kernels templated over it (the generated file has no <limits>).
+template <typename T>
+struct IntRange;
+template <>
+struct IntRange<int8_t> {
+  static constexpr int32_t kMin = INT8_MIN;
+  static constexpr int32_t kMax = INT8_MAX;
+};
+template <>
+struct IntRange<int16_t> {
+  static constexpr int32_t kMin = INT16_MIN;
+  static constexpr int32_t kMax = INT16_MAX;
+};
+template <>
+struct IntRange<int32_t> {
+  static constexpr int32_t kMin = INT32_MIN;
+  static constexpr int32_t kMax = INT32_MAX;
+};
+
 // min(max(x, lo), hi) in the order TFLite evaluates it, so a NaN passes through as it does there.
 inline float ClampFloat(float value, float lo, float hi) {
   const float low_clamped = value < lo ? lo : value;
@@ -40,6 +59,22 @@ inline int32_t MultiplyByQuantizedMultiplier(int32_t x, int32_t multiplier, int 
   const int right_shift = shift > 0 ? 0 : -shift;
   return RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(ShiftLeftWrapping(x, left_shift), multiplier),
                              right_shift);
+}
+
+// The int64 accumulator's rescaling (16x8 kernels with an int64 bias), as TFLite's int64 overload: the multiplier
+// reduced to 16 bits, one rounding shift.
+inline int32_t MultiplyByQuantizedMultiplier64(int64_t x, int32_t multiplier, int shift) {
+  const int32_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
+  const int total_shift = 15 - shift;
+  return static_cast<int32_t>((x * reduced + (INT64_C(1) << (total_shift - 1))) >> total_shift);
+}
+
+// An accumulator rescaled by its type's form (TFLite picks the overload by the bias type).
+inline int32_t RescaleAccumulator(int32_t acc, int32_t multiplier, int shift) {
+  return MultiplyByQuantizedMultiplier(acc, multiplier, shift);
+}
+inline int32_t RescaleAccumulator(int64_t acc, int32_t multiplier, int shift) {
+  return MultiplyByQuantizedMultiplier64(acc, multiplier, shift);
 }
 
 #endif  // TINYFLASH_AOT_COMMON_FIXEDPOINT_H_

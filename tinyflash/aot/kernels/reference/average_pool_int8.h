@@ -1,4 +1,4 @@
-// AVERAGE_POOL_2D, int8: the average rounded half away from zero, as TFLM's integer reference kernel.
+// AVERAGE_POOL_2D, int8 and int16: the average rounded half away from zero, as TFLM's integer reference kernel.
 #ifndef TINYFLASH_AOT_REFERENCE_AVERAGE_POOL_INT8_H_
 #define TINYFLASH_AOT_REFERENCE_AVERAGE_POOL_INT8_H_
 
@@ -7,7 +7,9 @@
 #include "common/fixedpoint.h"
 #include "common/pool.h"
 
-inline void AveragePoolInt8(const PoolInt8Params& p, const int8_t* input, int8_t* output) {
+// T: int8 or int16, as TFLM's two integer kernels.
+template <typename T>
+inline void AveragePoolQuantized(const PoolInt8Params& p, const T* input, T* output) {
   const Window& w = p.window;
   for (int32_t b = 0; b < w.batches; ++b) {
     for (int32_t out_y = 0; out_y < w.output_height; ++out_y) {
@@ -34,7 +36,7 @@ inline void AveragePoolInt8(const PoolInt8Params& p, const int8_t* input, int8_t
           }
           acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
           output[((b * w.output_height + out_y) * w.output_width + out_x) * w.output_depth + c] =
-              static_cast<int8_t>(Clamp(acc, p.activation_min, p.activation_max));
+              static_cast<T>(Clamp(acc, p.activation_min, p.activation_max));
         }
       }
     }

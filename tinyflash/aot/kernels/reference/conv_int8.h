@@ -1,4 +1,4 @@
-// CONV_2D, int8: TFLM's reference kernel arithmetic, any geometry (grouped convolution included).
+// CONV_2D, int8 and 16x8: TFLM's reference kernel arithmetic, any geometry (grouped convolution included).
 #ifndef TINYFLASH_AOT_REFERENCE_CONV_INT8_H_
 #define TINYFLASH_AOT_REFERENCE_CONV_INT8_H_
 
@@ -19,8 +19,10 @@ struct ConvInt8Params {
 };
 
 // filter is [output_depth][filter_height][filter_width][filter_depth].
-inline void ConvInt8(const ConvInt8Params& p, const int8_t* input, const int8_t* filter, const int32_t* bias,
-                     int8_t* output) {
+// int8, and 16x8 (int16 activations, int8 weights) accumulating in the bias type (int32 or int64), as TFLM.
+template <typename In, typename Acc, typename Out>
+inline void ConvQuantized(const ConvInt8Params& p, const In* input, const int8_t* filter, const Acc* bias,
+                          Out* output) {
   const Window& w = p.window;
   const int32_t filters_per_group = w.output_depth / (w.input_depth / p.filter_depth);
   for (int32_t b = 0; b < w.batches; ++b) {
@@ -30,7 +32,7 @@ inline void ConvInt8(const ConvInt8Params& p, const int8_t* input, const int8_t*
         const int32_t in_x_origin = out_x * w.stride_width - w.pad_width;
         for (int32_t out_c = 0; out_c < w.output_depth; ++out_c) {
           const int32_t in_c_base = (out_c / filters_per_group) * p.filter_depth;
-          int32_t acc = 0;
+          Acc acc = 0;
           for (int32_t f_y = 0; f_y < w.filter_height; ++f_y) {
             const int32_t in_y = in_y_origin + w.dilation_height * f_y;
             if (in_y < 0 || in_y >= w.input_height) {
@@ -41,8 +43,7 @@ inline void ConvInt8(const ConvInt8Params& p, const int8_t* input, const int8_t*
               if (in_x < 0 || in_x >= w.input_width) {
                 continue;
               }
-              const int8_t* in =
-                  input + ((b * w.input_height + in_y) * w.input_width + in_x) * w.input_depth + in_c_base;
+              const In* in = input + ((b * w.input_height + in_y) * w.input_width + in_x) * w.input_depth + in_c_base;
               const int8_t* f = filter + ((out_c * w.filter_height + f_y) * w.filter_width + f_x) * p.filter_depth;
               for (int32_t c = 0; c < p.filter_depth; ++c) {
                 acc += f[c] * (in[c] + p.input_offset);
@@ -52,13 +53,18 @@ inline void ConvInt8(const ConvInt8Params& p, const int8_t* input, const int8_t*
           if (bias != nullptr) {
             acc += bias[out_c];
           }
-          acc = MultiplyByQuantizedMultiplier(acc, p.multiplier[out_c], p.shift[out_c]) + p.output_offset;
+          const int32_t value = RescaleAccumulator(acc, p.multiplier[out_c], p.shift[out_c]) + p.output_offset;
           output[((b * w.output_height + out_y) * w.output_width + out_x) * w.output_depth + out_c] =
-              static_cast<int8_t>(Clamp(acc, p.activation_min, p.activation_max));
+              static_cast<Out>(Clamp(value, p.activation_min, p.activation_max));
         }
       }
     }
   }
+}
+
+inline void ConvInt8(const ConvInt8Params& p, const int8_t* input, const int8_t* filter, const int32_t* bias,
+                     int8_t* output) {
+  ConvQuantized(p, input, filter, bias, output);
 }
 
 #endif  // TINYFLASH_AOT_REFERENCE_CONV_INT8_H_

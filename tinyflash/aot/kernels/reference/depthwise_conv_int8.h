@@ -1,4 +1,4 @@
-// DEPTHWISE_CONV_2D, int8: TFLM's reference kernel arithmetic, any geometry and depth multiplier.
+// DEPTHWISE_CONV_2D, int8 and 16x8: TFLM's reference kernel arithmetic, any geometry and depth multiplier.
 #ifndef TINYFLASH_AOT_REFERENCE_DEPTHWISE_CONV_INT8_H_
 #define TINYFLASH_AOT_REFERENCE_DEPTHWISE_CONV_INT8_H_
 
@@ -20,19 +20,21 @@ struct DepthwiseConvInt8Params {
 
 // filter is [1][filter_height][filter_width][output_depth]; output channel c * depth_multiplier + m reads
 // input channel c.
-inline void DepthwiseConvInt8(const DepthwiseConvInt8Params& p, const int8_t* input, const int8_t* filter,
-                              const int32_t* bias, int8_t* output) {
+// int8, and 16x8 (int16 activations, int8 weights) accumulating in the bias type (int32 or int64), as TFLM.
+template <typename In, typename Acc, typename Out>
+inline void DepthwiseConvQuantized(const DepthwiseConvInt8Params& p, const In* input, const int8_t* filter,
+                                   const Acc* bias, Out* output) {
   const Window& w = p.window;
   for (int32_t b = 0; b < w.batches; ++b) {
     for (int32_t out_y = 0; out_y < w.output_height; ++out_y) {
       const int32_t in_y_origin = out_y * w.stride_height - w.pad_height;
       for (int32_t out_x = 0; out_x < w.output_width; ++out_x) {
         const int32_t in_x_origin = out_x * w.stride_width - w.pad_width;
-        int8_t* out = output + ((b * w.output_height + out_y) * w.output_width + out_x) * w.output_depth;
+        Out* out = output + ((b * w.output_height + out_y) * w.output_width + out_x) * w.output_depth;
         for (int32_t in_c = 0; in_c < w.input_depth; ++in_c) {
           for (int32_t m = 0; m < p.depth_multiplier; ++m) {
             const int32_t out_c = in_c * p.depth_multiplier + m;
-            int32_t acc = 0;
+            Acc acc = 0;
             for (int32_t f_y = 0; f_y < w.filter_height; ++f_y) {
               const int32_t in_y = in_y_origin + w.dilation_height * f_y;
               if (in_y < 0 || in_y >= w.input_height) {
@@ -52,13 +54,18 @@ inline void DepthwiseConvInt8(const DepthwiseConvInt8Params& p, const int8_t* in
             if (bias != nullptr) {
               acc += bias[out_c];
             }
-            acc = MultiplyByQuantizedMultiplier(acc, p.multiplier[out_c], p.shift[out_c]) + p.output_offset;
-            out[out_c] = static_cast<int8_t>(Clamp(acc, p.activation_min, p.activation_max));
+            const int32_t value = RescaleAccumulator(acc, p.multiplier[out_c], p.shift[out_c]) + p.output_offset;
+            out[out_c] = static_cast<Out>(Clamp(value, p.activation_min, p.activation_max));
           }
         }
       }
     }
   }
+}
+
+inline void DepthwiseConvInt8(const DepthwiseConvInt8Params& p, const int8_t* input, const int8_t* filter,
+                              const int32_t* bias, int8_t* output) {
+  DepthwiseConvQuantized(p, input, filter, bias, output);
 }
 
 #endif  // TINYFLASH_AOT_REFERENCE_DEPTHWISE_CONV_INT8_H_

@@ -1,4 +1,4 @@
-// MAX_POOL_2D, int8.
+// MAX_POOL_2D, int8 and int16.
 #ifndef TINYFLASH_AOT_REFERENCE_MAX_POOL_INT8_H_
 #define TINYFLASH_AOT_REFERENCE_MAX_POOL_INT8_H_
 
@@ -7,7 +7,9 @@
 #include "common/fixedpoint.h"
 #include "common/pool.h"
 
-inline void MaxPoolInt8(const PoolInt8Params& p, const int8_t* input, int8_t* output) {
+// T: int8 or int16, as TFLM's two integer kernels.
+template <typename T>
+inline void MaxPoolQuantized(const PoolInt8Params& p, const T* input, T* output) {
   const Window& w = p.window;
   for (int32_t b = 0; b < w.batches; ++b) {
     for (int32_t out_y = 0; out_y < w.output_height; ++out_y) {
@@ -19,7 +21,7 @@ inline void MaxPoolInt8(const PoolInt8Params& p, const int8_t* input, int8_t* ou
         int32_t x_start, x_end;
         PoolRange(in_x_origin, w.filter_width, w.input_width, &x_start, &x_end);
         for (int32_t c = 0; c < w.output_depth; ++c) {
-          int32_t max = INT8_MIN;
+          int32_t max = IntRange<T>::kMin;
           for (int32_t f_y = y_start; f_y < y_end; ++f_y) {
             for (int32_t f_x = x_start; f_x < x_end; ++f_x) {
               const int32_t value =
@@ -29,7 +31,7 @@ inline void MaxPoolInt8(const PoolInt8Params& p, const int8_t* input, int8_t* ou
             }
           }
           output[((b * w.output_height + out_y) * w.output_width + out_x) * w.output_depth + c] =
-              static_cast<int8_t>(Clamp(max, p.activation_min, p.activation_max));
+              static_cast<T>(Clamp(max, p.activation_min, p.activation_max));
         }
       }
     }

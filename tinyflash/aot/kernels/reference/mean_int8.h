@@ -1,4 +1,4 @@
-// MEAN and SUM, int8 (TFLM's QuantizedMeanOrSum): the sum of raw values, less count * zero point, rescaled by
+// MEAN and SUM, int8 and int16 (TFLM's QuantizedMeanOrSum): the sum of raw values, less count * zero point, rescaled by
 // input_scale / output_scale; MEAN folds 1/count into that multiplier.
 #ifndef TINYFLASH_AOT_REFERENCE_MEAN_INT8_H_
 #define TINYFLASH_AOT_REFERENCE_MEAN_INT8_H_
@@ -17,11 +17,13 @@ struct MeanOrSumInt8Params {
   int32_t shift;
 };
 
-inline void MeanOrSumInt8(const MeanOrSumInt8Params& p, const int8_t* input, int8_t* output) {
+// T: int8 or int16, summed in int32 (QuantizedMeanOrSumExtraArgs<T, int32_t>).
+template <typename T>
+inline void MeanOrSumQuantized(const MeanOrSumInt8Params& p, const T* input, T* output) {
   Reduce(p.reduction, input, int32_t{0}, Plus<int32_t>, [&](int32_t i, int32_t sum) {
     const int32_t centered = sum - p.input_zero_point * p.count;
     const int32_t value = MultiplyByQuantizedMultiplier(centered, p.multiplier, p.shift) + p.output_zero_point;
-    output[i] = static_cast<int8_t>(Clamp(value, INT8_MIN, INT8_MAX));
+    output[i] = static_cast<T>(Clamp(value, IntRange<T>::kMin, IntRange<T>::kMax));
   });
 }
 

@@ -9,7 +9,7 @@ struct PadParams {
   int32_t input_shape[4];
   int32_t output_shape[4];
   int32_t before[4];
-  int32_t pad_value;  // int8: the output zero point; float32: 0
+  int32_t pad_value;  // int8: the output zero point; float32 and int16: 0
 };
 
 template <typename T>

@@ -1,6 +1,6 @@
-// SOFTMAX and LOG_SOFTMAX, int8 (gemmlowp fixed point, as TFLM). Differences to the row maximum are rescaled into
-// Q5 and exponentiated in fixed point; the sum of exponentials is Q12. SOFTMAX's output scale is 1/256, zero point
-// -128; LOG_SOFTMAX's 16/256, 127.
+// SOFTMAX and LOG_SOFTMAX, int8 input (gemmlowp fixed point, as TFLM). Differences to the row maximum are rescaled
+// into Q5 and exponentiated in fixed point; the sum of exponentials is Q12. SOFTMAX's output is int8 (scale 1/256,
+// zero point -128) or int16 (1/65536, -32768); LOG_SOFTMAX's int8, 16/256, 127.
 #ifndef TINYFLASH_AOT_REFERENCE_SOFTMAX_INT8_H_
 #define TINYFLASH_AOT_REFERENCE_SOFTMAX_INT8_H_
 
@@ -48,10 +48,12 @@ inline int32_t SumOfExps(const SoftmaxInt8Params& p, const int8_t* in, int32_t m
   return sum_of_exps;
 }
 
-inline void SoftmaxInt8(const SoftmaxInt8Params& p, const int8_t* input, int8_t* output) {
+// Out: int8 (scale 1/256, zero point -128) or int16 (scale 1/65536, zero point -32768), as TFLM's Softmax template.
+template <typename Out>
+inline void SoftmaxInt8(const SoftmaxInt8Params& p, const int8_t* input, Out* output) {
   for (int32_t r = 0; r < p.rows; ++r) {
     const int8_t* in = input + r * p.depth;
-    int8_t* out = output + r * p.depth;
+    Out* out = output + r * p.depth;
     const int32_t max_in_row = RowMaxInt8(in, p.depth);
     const int32_t sum_of_exps = SumOfExps(p, in, max_in_row);
     // 1 / sum_of_exps as a Q0 significand and a power of two.
@@ -60,15 +62,15 @@ inline void SoftmaxInt8(const SoftmaxInt8Params& p, const int8_t* input, int8_t*
     const int32_t shifted_sum_minus_one =
         static_cast<int32_t>((static_cast<uint32_t>(sum_of_exps) << headroom_plus_one) - (UINT32_C(1) << 31));
     const int32_t shifted_scale = OneOverOnePlusX(shifted_sum_minus_one);
-    const int exponent = num_bits_over_unit + 31 - 8;
+    const int exponent = num_bits_over_unit + 31 - 8 * static_cast<int>(sizeof(Out));
     for (int32_t c = 0; c < p.depth; ++c) {
       const int32_t diff = in[c] - max_in_row;
       if (diff >= p.diff_min) {
         const int32_t exp_in_0 = ExpOnNegativeValues(ScaledDiff(p, diff), 5);
         const int32_t unsat = RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(shifted_scale, exp_in_0), exponent);
-        out[c] = static_cast<int8_t>(Clamp(unsat - 128, INT8_MIN, INT8_MAX));
+        out[c] = static_cast<Out>(Clamp(unsat + IntRange<Out>::kMin, IntRange<Out>::kMin, IntRange<Out>::kMax));
       } else {
-        out[c] = INT8_MIN;
+        out[c] = static_cast<Out>(IntRange<Out>::kMin);
       }
     }
   }
