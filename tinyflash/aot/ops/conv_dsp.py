@@ -87,7 +87,7 @@ def _quant_array(ctx: Context, step: int, values: list[int]) -> Ref:
 # 1x1 convolution and fully connected: one matrix product
 
 
-def _matmul_layout(w: np.ndarray) -> np.ndarray:
+def matmul_layout(w: np.ndarray) -> np.ndarray:
     """[channels][depth] -> channel pairs interleaved per 4 depth values; an odd last channel alone."""
     channels = w.shape[0]
     parts = []
@@ -109,7 +109,7 @@ def _matmul(ctx: Context, step: int, rows: int, w: np.ndarray, bias: int, inp: i
         "depth": depth,
         "channels": channels,
         "output": _output_quant(ctx, act, out, fast),
-        "weights": ctx.array("int8_t", f"{name}Weights", _matmul_layout(w), 16, align=True),
+        "weights": ctx.array("int8_t", f"{name}Weights", matmul_layout(w), 16, align=True),
         "quant": _quant_array(ctx, step, values),
     }
     ctx.params("MatMulInt8Params", name, fields)

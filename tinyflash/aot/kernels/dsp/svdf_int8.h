@@ -1,0 +1,144 @@
+// SVDF, int8 input and output with an int16 state and time weights, on the DSP extension: bit-exact with TFLM's
+// reference kernel (reference/svdf_int8.h), in its order per batch: the state moves one value left, the feature
+// weights' dot products are requantized into each filter's newest state value, then the time weights' dot products
+// over the state are summed per unit over the rank and requantized into the output.
+//
+// What is known at build time: the feature weights padded to a multiple of 4 per filter and laid out in filter
+// pairs as the matrix product's (dsp/matmul_int8.h); the input offset times each filter's weight sum, and the state
+// zero point times each unit's time weight sum, folded into biases (int32 arithmetic wraps in both kernels, so the
+// sums are equal); the time weights padded to an even memory per filter, so SMLAD takes two int16 values a word.
+#ifndef TINYFLASH_AOT_DSP_SVDF_INT8_H_
+#define TINYFLASH_AOT_DSP_SVDF_INT8_H_
+
+#include <stdint.h>
+#include <string.h>
+
+#include "common/fixedpoint.h"
+#include "common/svdf.h"
+#include "dsp/simd.h"
+
+struct SvdfInt8DspParams {
+  SvdfShape shape;
+  int32_t depth;  // input_size rounded up to a multiple of 4
+  int32_t state_zero_point;
+  int32_t output_zero_point;
+  int32_t feature_multiplier;
+  int32_t feature_shift;
+  int32_t output_multiplier;
+  int32_t output_shift;
+  const int8_t* weights_feature;  // [filters][depth], filter pairs interleaved per 4 values; an odd last alone
+  const int32_t* feature_bias;    // per filter: -input_zero_point * sum(feature weights)
+  const int16_t* weights_time;    // [filters][memory rounded up to even], zero padded
+  const int32_t* bias;            // per unit: bias - state_zero_point * sum(its filters' time weights)
+};
+
+// Two int16 values from memory (any alignment) as one word, the first in the low halfword.
+inline uint32_t Load16x2(const int16_t* p) {
+  uint32_t word;
+  memcpy(&word, p, 4);
+  return word;
+}
+
+// The whole state one value left, a word at a time (source and destination overlap; the copy runs upward).
+inline void SvdfShiftStateInt16(int16_t* state, int32_t size) {
+  int32_t i = 0;
+  for (; i + 3 <= size; i += 2) {
+    const uint32_t word = Load16x2(state + i + 1);
+    memcpy(state + i, &word, 4);
+  }
+  if (i + 1 < size) {
+    state[i] = state[i + 1];
+  }
+}
+
+// One batch's input widened to int16 pairs as dsp/matmul_int8.h's ExpandRows does, (x0, x2), (x1, x3) per word;
+// the last word's values past input_size are zero (their weights are zero too).
+template <int32_t kInputSize>
+__attribute__((always_inline)) inline void SvdfExpandInput(const int8_t* input, uint32_t* scratch) {
+  int32_t k = 0;
+  for (; k + 4 <= kInputSize; k += 4) {
+    const uint32_t x = Load8x4(input + k);
+    *scratch++ = Sxtb16(x);
+    *scratch++ = Sxtb16Ror8(x);
+  }
+  if (k < kInputSize) {
+    uint32_t x = 0;
+    for (int32_t j = 0; k + j < kInputSize; ++j) {
+      x |= static_cast<uint32_t>(static_cast<uint8_t>(input[k + j])) << (8 * j);
+    }
+    *scratch++ = Sxtb16(x);
+    *scratch = Sxtb16Ror8(x);
+  }
+}
+
+// The requantized feature dot product, as the state stores it.
+template <const SvdfInt8DspParams& P>
+__attribute__((always_inline)) inline int16_t SvdfStateValue(int32_t dot) {
+  const int32_t scaled = MultiplyByQuantizedMultiplier(dot, P.feature_multiplier, P.feature_shift);
+  return static_cast<int16_t>(P.state_zero_point + Clamp(scaled, INT16_MIN, INT16_MAX));
+}
+
+// scratch: depth / 2 words (the input widened to int16).
+template <const SvdfInt8DspParams& P>
+__attribute__((noinline)) void SvdfInt8Dsp(const int8_t* input, int16_t* state, uint32_t* scratch, int8_t* output) {
+  constexpr SvdfShape s = P.shape;
+  constexpr int32_t kDepth = P.depth;
+  constexpr int32_t kMemory = s.memory;
+  constexpr int32_t kTimeStride = (kMemory + 1) / 2 * 2;
+  SvdfShiftStateInt16(state, s.batches * s.filters * kMemory);
+  for (int32_t b = 0; b < s.batches; ++b) {
+    SvdfExpandInput<s.input_size>(input + b * s.input_size, scratch);
+    int16_t* newest = state + b * s.filters * kMemory + kMemory - 1;
+    const int8_t* w = P.weights_feature;
+    const int32_t* fb = P.feature_bias;
+    int32_t f = 0;
+    for (; f + 2 <= s.filters; f += 2) {
+      int32_t acc0 = fb[f], acc1 = fb[f + 1];
+      const uint32_t* x = scratch;
+      for (int32_t k = 0; k < kDepth; k += 4) {
+        const uint32_t w0 = Load8x4(w), w1 = Load8x4(w + 4);
+        w += 8;
+        const uint32_t xa = x[0], xb = x[1];
+        x += 2;
+        acc0 = Smlad(xa, Sxtb16(w0), acc0);
+        acc0 = Smlad(xb, Sxtb16Ror8(w0), acc0);
+        acc1 = Smlad(xa, Sxtb16(w1), acc1);
+        acc1 = Smlad(xb, Sxtb16Ror8(w1), acc1);
+      }
+      newest[f * kMemory] = SvdfStateValue<P>(acc0);
+      newest[(f + 1) * kMemory] = SvdfStateValue<P>(acc1);
+    }
+    if (f < s.filters) {
+      int32_t acc = fb[f];
+      const uint32_t* x = scratch;
+      for (int32_t k = 0; k < kDepth; k += 4) {
+        const uint32_t w0 = Load8x4(w);
+        w += 4;
+        acc = Smlad(x[0], Sxtb16(w0), acc);
+        acc = Smlad(x[1], Sxtb16Ror8(w0), acc);
+        x += 2;
+      }
+      newest[f * kMemory] = SvdfStateValue<P>(acc);
+    }
+    const int16_t* history = state + b * s.filters * kMemory;
+    const int16_t* time = P.weights_time;
+    for (int32_t u = 0; u < s.units; ++u) {
+      int32_t total = P.bias[u];
+      for (int32_t r = 0; r < s.rank; ++r) {
+        int32_t m = 0;
+        for (; m + 2 <= kMemory; m += 2) {
+          total = Smlad(Load16x2(history + m), Load16x2(time + m), total);
+        }
+        if (m < kMemory) {
+          total = static_cast<int32_t>(static_cast<uint32_t>(total) + static_cast<uint32_t>(history[m] * time[m]));
+        }
+        history += kMemory;
+        time += kTimeStride;
+      }
+      const int32_t scaled = MultiplyByQuantizedMultiplier(total, P.output_multiplier, P.output_shift);
+      output[b * s.units + u] = static_cast<int8_t>(Clamp(scaled + P.output_zero_point, INT8_MIN, INT8_MAX));
+    }
+  }
+}
+
+#endif  // TINYFLASH_AOT_DSP_SVDF_INT8_H_
