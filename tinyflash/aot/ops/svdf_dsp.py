@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import quant
 from ..context import Context
 from ..registry import implementation
 from . import base
-from .conv_dsp import TEMPLATE_CODE_BYTES, matmul_layout
+from .conv_dsp import QUANT_WORDS, TEMPLATE_CODE_BYTES, channel_quant, matmul_layout
 from .svdf import BIAS, INPUT, STATE, WEIGHTS_FEATURE, WEIGHTS_TIME, SvdfSpec
 
 
@@ -58,8 +59,10 @@ def svdf_int8(ctx: Context, s: SvdfSpec) -> list[str]:
     time = _values(ctx, ins[WEIGHTS_TIME], np.int16)
     time_padded = np.zeros((filters, -(-memory // 2) * 2), dtype=np.int16)
     time_padded[:, :memory] = time
-    input_zero_point = ctx.tensor(ins[INPUT]).quant.zero_point
-    feature_bias = _wrap32(-input_zero_point * feature.sum(axis=1))
+    # The state zero point is added after the clamp, as TFLM does, so the requantization's own offset is 0.
+    multiplier = quant.Multiplier(s.fields["feature_multiplier"], s.fields["feature_shift"])
+    zero = np.zeros(filters, dtype=np.int64)
+    words, fast = channel_quant(feature, zero, -s.fields["input_zero_point"], [multiplier] * filters, 0)
     unit_time = time.sum(axis=1).reshape(shape["units"], shape["rank"]).sum(axis=1)
     bias = _wrap32(_values(ctx, ins[BIAS], np.int32).reshape(-1) - s.fields["state_zero_point"] * unit_time)
     ctx.use("dsp/svdf_int8.h")
@@ -67,8 +70,12 @@ def svdf_int8(ctx: Context, s: SvdfSpec) -> list[str]:
     fields |= {
         "shape": shape,
         "depth": depth,
+        "feature_fast": fast,
+        "feature_multiplier": words[1],
+        "feature_shift": words[2],
+        "feature_nudge": words[3],
         "weights_feature": ctx.array("int8_t", f"{name}FeatureWeights", matmul_layout(padded), 16, align=True),
-        "feature_bias": ctx.array("int32_t", f"{name}FeatureBias", feature_bias, 8, align=True),
+        "feature_bias": ctx.array("int32_t", f"{name}FeatureBias", words[::QUANT_WORDS], 8, align=True),
         "weights_time": ctx.array("int16_t", f"{name}TimeWeights", time_padded.reshape(-1), 16, align=True),
         "bias": ctx.array("int32_t", f"{name}Bias", bias, 8, align=True),
     }

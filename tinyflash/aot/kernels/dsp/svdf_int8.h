@@ -6,7 +6,9 @@
 // What is known at build time: the feature weights padded to a multiple of 4 per filter and laid out in filter
 // pairs as the matrix product's (dsp/matmul_int8.h); the input offset times each filter's weight sum, and the state
 // zero point times each unit's time weight sum, folded into biases (int32 arithmetic wraps in both kernels, so the
-// sums are equal); the time weights padded to an even memory per filter, so SMLAD takes two int16 values a word.
+// sums are equal); the time weights padded to an even memory per filter, so SMLAD takes two int16 values a word;
+// whether the feature sums' requantization may take dsp/requantize.h's short path (their bound is known); the time
+// sums of int16 products have no such bound, so theirs is TFLM's general code.
 #ifndef TINYFLASH_AOT_DSP_SVDF_INT8_H_
 #define TINYFLASH_AOT_DSP_SVDF_INT8_H_
 
@@ -15,6 +17,7 @@
 
 #include "common/fixedpoint.h"
 #include "common/svdf.h"
+#include "dsp/requantize.h"
 #include "dsp/simd.h"
 
 struct SvdfInt8DspParams {
@@ -22,8 +25,10 @@ struct SvdfInt8DspParams {
   int32_t depth;  // input_size rounded up to a multiple of 4
   int32_t state_zero_point;
   int32_t output_zero_point;
+  bool feature_fast;  // the feature requantization's short path (dsp/requantize.h) is exact for every input
   int32_t feature_multiplier;
-  int32_t feature_shift;
+  int32_t feature_shift;  // with feature_fast a right shift e >= 1, otherwise TFLite's shift
+  int32_t feature_nudge;  // with feature_fast 2^(e-1)
   int32_t output_multiplier;
   int32_t output_shift;
   const int8_t* weights_feature;  // [filters][depth], filter pairs interleaved per 4 values; an odd last alone
@@ -71,10 +76,16 @@ __attribute__((always_inline)) inline void SvdfExpandInput(const int8_t* input, 
   }
 }
 
-// The requantized feature dot product, as the state stores it.
+// The requantized feature dot product, as the state stores it: clamped to int16, then the zero point added, as TFLM.
 template <const SvdfInt8DspParams& P>
 __attribute__((always_inline)) inline int16_t SvdfStateValue(int32_t dot) {
-  const int32_t scaled = MultiplyByQuantizedMultiplier(dot, P.feature_multiplier, P.feature_shift);
+  int32_t scaled;
+  if (P.feature_fast) {
+    const int32_t x = Smmulr(dot * 2, P.feature_multiplier);
+    scaled = (x + P.feature_nudge + (x >> 31)) >> P.feature_shift;
+  } else {
+    scaled = MultiplyByQuantizedMultiplier(dot, P.feature_multiplier, P.feature_shift);
+  }
   return static_cast<int16_t>(P.state_zero_point + Clamp(scaled, INT16_MIN, INT16_MAX));
 }
 
