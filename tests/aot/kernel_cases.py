@@ -122,11 +122,12 @@ def _svdf(seed: int, batches: int, input_size: int, units: int, rank: int, memor
     rng = g.rng
     filters = units * rank
     in_scale, in_zp, _, out_zp = _quant(rng)
-    # Scales from the typical size of each sum: state values ~10^1.5..10^5 (sometimes saturating int16), outputs
+    # Scales from the typical size of each sum: state values ~10^1.5..10^5 (sometimes saturating int16; or
+    # 10^8..10^10, a feature multiplier so large that only TFLM's general requantization is exact), outputs
     # ~10^0.5..10^2.5 (sometimes saturating int8).
     feature_scale = float(10 ** rng.uniform(-3, -1))
     typical_feature = np.sqrt(input_size) * 80 * 100
-    typical_state = float(10 ** rng.uniform(1.5, 5))
+    typical_state = float(10 ** rng.uniform(1.5, 5) if rng.random() < 0.75 else 10 ** rng.uniform(8, 10))
     state_scale = in_scale * feature_scale * typical_feature / typical_state
     time_scale = float(10 ** rng.uniform(-6, -3))
     typical_total = np.sqrt(memory * rank) * 18000 * min(typical_state, 20000)

@@ -39,13 +39,17 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> HostProgram:
 
 
 def test_cases_reach_every_optimized_implementation_and_both_requantization_paths() -> None:
-    seen = set()
+    seen, svdf_paths = set(), set()
     for c in CASES:
         result = generate(c.model, target=DSP)
+        source = result.files["model_aot.cc"]
         assert [ch.implementation for ch in result.choices] == [c.implementation], c.name
-        seen.add((c.implementation, "fast = true" in result.files["model_aot.cc"]))  # SVDF: .feature_fast
+        seen.add((c.implementation, "fast = true" in source))  # SVDF: .feature_fast
+        if c.implementation == "svdf_dsp":  # TFLM's general code, the right shift's short path, the left shift's
+            svdf_paths.add("general" if "fast = false" in source else ".feature_left_shift = 1," in source)
     implementations = {c.implementation for c in CASES}
     assert seen == {(impl, fast) for impl in implementations for fast in (True, False)}
+    assert svdf_paths == {"general", True, False}
 
 
 @pytest.mark.integration

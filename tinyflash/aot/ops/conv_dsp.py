@@ -32,19 +32,25 @@ def _wrap32(v: int) -> int:
     return (v + 2**31) % 2**32 - 2**31
 
 
+def accumulator_bounds(weights: np.ndarray, bias: np.ndarray, input_offset: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per channel of ``weights`` [channels][taps]: the bias with the input offset folded in (``bias +
+    input_offset * sum(weights)``, int64), and the largest |accumulator| (it plus sum(w * x)) over int8 inputs."""
+    w = weights.astype(np.int64)
+    folded = bias.astype(np.int64) + input_offset * w.sum(axis=1)
+    return folded, np.abs(folded) + np.maximum(127 * w, -128 * w).sum(axis=1)
+
+
 def channel_quant(
     weights: np.ndarray, bias: np.ndarray, input_offset: int, ms: list, output_offset: int
 ) -> tuple[list[int], bool]:
     """Per channel {bias', multiplier, shift, nudge} for ``weights`` [channels][taps], and whether every
     channel may take the fast requantization path (see dsp/requantize.h for what it needs)."""
-    w = weights.astype(np.int64)
-    folded = bias.astype(np.int64) + input_offset * w.sum(axis=1)
-    upper = np.maximum(127 * w, -128 * w).sum(axis=1)  # the largest |sum(w * x)| over int8 inputs
+    folded, bounds = accumulator_bounds(weights, bias, input_offset)
     words: list[int] = []
     fast = True
     for c, m in enumerate(ms):
         b = int(folded[c])
-        bound = abs(b) + int(upper[c])
+        bound = int(bounds[c])
         e = -m.shift
         ok = b == _wrap32(b) and bound < 2**30 and e >= 1
         if ok:

@@ -15,7 +15,7 @@ from .. import quant
 from ..context import Context
 from ..registry import implementation
 from . import base
-from .conv_dsp import QUANT_WORDS, TEMPLATE_CODE_BYTES, channel_quant, matmul_layout
+from .conv_dsp import QUANT_WORDS, TEMPLATE_CODE_BYTES, accumulator_bounds, channel_quant, matmul_layout
 from .svdf import BIAS, INPUT, STATE, WEIGHTS_FEATURE, WEIGHTS_TIME, SvdfSpec
 
 
@@ -36,6 +36,28 @@ def _values(ctx: Context, index: int, dtype: type) -> np.ndarray:
 def _wrap32(values: np.ndarray) -> np.ndarray:
     """int32 wrap-around, as the reference kernel's int32 sums."""
     return (values + 2**31) % 2**32 - 2**31
+
+
+def _feature_requantization(feature: np.ndarray, fields: dict) -> tuple[list[int], dict]:
+    """The feature sums' biases (the input offset folded in) and their requantization fields: dsp/requantize.h's
+    short path when channel_quant proves it exact (a right shift), SMMULR of the sum shifted left when the sum times
+    TFLM's left shift stays below 2^30 (SaturatingRoundingDoublingHighMul(x, m) == SMMULR(2 * x, m) there, and TFLM
+    divides by 2^0), otherwise TFLM's general code. The state zero point is added after the clamp, as TFLM does, so
+    the requantization's own offset is 0."""
+    filters = feature.shape[0]
+    multiplier = quant.Multiplier(fields["feature_multiplier"], fields["feature_shift"])
+    zero = np.zeros(filters, dtype=np.int64)
+    words, fast = channel_quant(feature, zero, -fields["input_zero_point"], [multiplier] * filters, 0)
+    bias = words[::QUANT_WORDS]
+    path = {"feature_fast": True, "feature_multiplier": multiplier.value}
+    if fast:
+        return bias, path | {"feature_left_shift": 1, "feature_shift": words[2], "feature_nudge": words[3]}
+    _, bounds = accumulator_bounds(feature, zero, -fields["input_zero_point"])
+    left = multiplier.shift
+    if left >= 0 and int(bounds.max()) << left < 2**30:
+        return bias, path | {"feature_left_shift": left + 1, "feature_shift": 0, "feature_nudge": 0}
+    general = {"feature_fast": False, "feature_left_shift": 0, "feature_shift": left, "feature_nudge": 0}
+    return bias, path | general
 
 
 @implementation(
@@ -59,23 +81,16 @@ def svdf_int8(ctx: Context, s: SvdfSpec) -> list[str]:
     time = _values(ctx, ins[WEIGHTS_TIME], np.int16)
     time_padded = np.zeros((filters, -(-memory // 2) * 2), dtype=np.int16)
     time_padded[:, :memory] = time
-    # The state zero point is added after the clamp, as TFLM does, so the requantization's own offset is 0.
-    multiplier = quant.Multiplier(s.fields["feature_multiplier"], s.fields["feature_shift"])
-    zero = np.zeros(filters, dtype=np.int64)
-    words, fast = channel_quant(feature, zero, -s.fields["input_zero_point"], [multiplier] * filters, 0)
+    feature_bias, feature_fields = _feature_requantization(feature, s.fields)
     unit_time = time.sum(axis=1).reshape(shape["units"], shape["rank"]).sum(axis=1)
     bias = _wrap32(_values(ctx, ins[BIAS], np.int32).reshape(-1) - s.fields["state_zero_point"] * unit_time)
     ctx.use("dsp/svdf_int8.h")
-    fields = {key: s.fields[key] for key in s.fields if key != "input_zero_point"}
-    fields |= {
+    fields = {key: s.fields[key] for key in s.fields if not key.startswith(("input_", "feature_"))}
+    fields |= feature_fields | {
         "shape": shape,
         "depth": depth,
-        "feature_fast": fast,
-        "feature_multiplier": words[1],
-        "feature_shift": words[2],
-        "feature_nudge": words[3],
         "weights_feature": ctx.array("int8_t", f"{name}FeatureWeights", matmul_layout(padded), 16, align=True),
-        "feature_bias": ctx.array("int32_t", f"{name}FeatureBias", words[::QUANT_WORDS], 8, align=True),
+        "feature_bias": ctx.array("int32_t", f"{name}FeatureBias", feature_bias, 8, align=True),
         "weights_time": ctx.array("int16_t", f"{name}TimeWeights", time_padded.reshape(-1), 16, align=True),
         "bias": ctx.array("int32_t", f"{name}Bias", bias, 8, align=True),
     }

@@ -7,8 +7,8 @@
 // pairs as the matrix product's (dsp/matmul_int8.h); the input offset times each filter's weight sum, and the state
 // zero point times each unit's time weight sum, folded into biases (int32 arithmetic wraps in both kernels, so the
 // sums are equal); the time weights padded to an even memory per filter, so SMLAD takes two int16 values a word;
-// whether the feature sums' requantization may take dsp/requantize.h's short path (their bound is known); the time
-// sums of int16 products have no such bound, so theirs is TFLM's general code.
+// whether the feature sums' requantization may take a short path (their bound is known); the time sums of int16
+// products have no such bound, so theirs is TFLM's general code.
 #ifndef TINYFLASH_AOT_DSP_SVDF_INT8_H_
 #define TINYFLASH_AOT_DSP_SVDF_INT8_H_
 
@@ -25,10 +25,11 @@ struct SvdfInt8DspParams {
   int32_t depth;  // input_size rounded up to a multiple of 4
   int32_t state_zero_point;
   int32_t output_zero_point;
-  bool feature_fast;  // the feature requantization's short path (dsp/requantize.h) is exact for every input
+  bool feature_fast;  // a short path is exact for every input (see SvdfStateValue)
   int32_t feature_multiplier;
-  int32_t feature_shift;  // with feature_fast a right shift e >= 1, otherwise TFLite's shift
-  int32_t feature_nudge;  // with feature_fast 2^(e-1)
+  int32_t feature_left_shift;  // with feature_fast: of the sum before SMMULR, >= 1
+  int32_t feature_shift;       // with feature_fast a right shift e >= 0 after it, otherwise TFLite's shift
+  int32_t feature_nudge;       // with feature_fast and e >= 1: 2^(e-1)
   int32_t output_multiplier;
   int32_t output_shift;
   const int8_t* weights_feature;  // [filters][depth], filter pairs interleaved per 4 values; an odd last alone
@@ -45,14 +46,15 @@ inline uint32_t Load16x2(const int16_t* p) {
 }
 
 // The whole state one value left, a word at a time (source and destination overlap; the copy runs upward).
-inline void SvdfShiftStateInt16(int16_t* state, int32_t size) {
-  int32_t i = 0;
-  for (; i + 3 <= size; i += 2) {
+template <int32_t kSize>
+__attribute__((always_inline)) inline void SvdfShiftStateInt16(int16_t* state) {
+  TINYFLASH_UNROLL
+  for (int32_t i = 0; i + 3 <= kSize; i += 2) {
     const uint32_t word = Load16x2(state + i + 1);
     memcpy(state + i, &word, 4);
   }
-  if (i + 1 < size) {
-    state[i] = state[i + 1];
+  if (kSize % 2 == 0) {
+    state[kSize - 2] = state[kSize - 1];
   }
 }
 
@@ -80,9 +82,9 @@ __attribute__((always_inline)) inline void SvdfExpandInput(const int8_t* input, 
 template <const SvdfInt8DspParams& P>
 __attribute__((always_inline)) inline int16_t SvdfStateValue(int32_t dot) {
   int32_t scaled;
-  if (P.feature_fast) {
-    const int32_t x = Smmulr(dot * 2, P.feature_multiplier);
-    scaled = (x + P.feature_nudge + (x >> 31)) >> P.feature_shift;
+  if (P.feature_fast) {  // dsp/requantize.h's short path, or TFLM's left shift while the sum stays below 2^30
+    const int32_t x = Smmulr(ShiftLeftWrapping(dot, P.feature_left_shift), P.feature_multiplier);
+    scaled = P.feature_shift == 0 ? x : (x + P.feature_nudge + (x >> 31)) >> P.feature_shift;
   } else {
     scaled = MultiplyByQuantizedMultiplier(dot, P.feature_multiplier, P.feature_shift);
   }
@@ -96,7 +98,7 @@ __attribute__((noinline)) void SvdfInt8Dsp(const int8_t* input, int16_t* state, 
   constexpr int32_t kDepth = P.depth;
   constexpr int32_t kMemory = s.memory;
   constexpr int32_t kTimeStride = (kMemory + 1) / 2 * 2;
-  SvdfShiftStateInt16(state, s.batches * s.filters * kMemory);
+  SvdfShiftStateInt16<s.batches * s.filters * kMemory>(state);
   for (int32_t b = 0; b < s.batches; ++b) {
     SvdfExpandInput<s.input_size>(input + b * s.input_size, scratch);
     int16_t* newest = state + b * s.filters * kMemory + kMemory - 1;
@@ -106,6 +108,7 @@ __attribute__((noinline)) void SvdfInt8Dsp(const int8_t* input, int16_t* state, 
     for (; f + 2 <= s.filters; f += 2) {
       int32_t acc0 = fb[f], acc1 = fb[f + 1];
       const uint32_t* x = scratch;
+      TINYFLASH_UNROLL
       for (int32_t k = 0; k < kDepth; k += 4) {
         const uint32_t w0 = Load8x4(w), w1 = Load8x4(w + 4);
         w += 8;
@@ -137,6 +140,7 @@ __attribute__((noinline)) void SvdfInt8Dsp(const int8_t* input, int16_t* state, 
       int32_t total = P.bias[u];
       for (int32_t r = 0; r < s.rank; ++r) {
         int32_t m = 0;
+        TINYFLASH_UNROLL
         for (; m + 2 <= kMemory; m += 2) {
           total = Smlad(Load16x2(history + m), Load16x2(time + m), total);
         }
