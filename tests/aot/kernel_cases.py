@@ -114,7 +114,9 @@ def _fc(seed: int, batches: int, depth: int, units: int) -> ModelInfo:
     return g.model([y])
 
 
-def _svdf(seed: int, batches: int, input_size: int, units: int, rank: int, memory: int) -> ModelInfo:
+def _svdf(
+    seed: int, batches: int, input_size: int, units: int, rank: int, memory: int, large_output_multiplier: bool
+) -> ModelInfo:
     """int8 SVDF with an int16 state: any input size (the kernel pads it to words), odd and even memory; feature and
     output multipliers tiny, ordinary or above 1; time weights over the whole int16 range or all at its extremes;
     the state zero point sometimes not 0 (the kernel folds it into the bias)."""
@@ -132,6 +134,8 @@ def _svdf(seed: int, batches: int, input_size: int, units: int, rank: int, memor
     time_scale = float(10 ** rng.uniform(-6, -3))
     typical_total = np.sqrt(memory * rank) * 18000 * min(typical_state, 20000)
     out_scale = state_scale * time_scale * typical_total / float(10 ** rng.uniform(0.5, 2.5))
+    if large_output_multiplier:  # 1 or more: a left shift, which only TFLM's general requantization takes
+        out_scale = state_scale * time_scale * float(10 ** rng.uniform(-1, 0))
     x = g.input((batches, input_size), "int8", in_scale, in_zp)
     wf = _quantized_weights(g, (filters, input_size), feature_scale, 0)
     time = rng.integers(-32768, 32768, (filters, memory))
@@ -182,7 +186,7 @@ def kernel_cases(count: int = 8) -> list[KernelCase]:
         cases.append(KernelCase(f"fully_connected_{i}", "fully_connected_dsp", m))
         # SVDF, int16 state: 1-3 batches, ranks 1-3, memory 1-12, input sizes not only multiples of 4.
         m = _svdf(500 + i, int(rng.integers(1, 4)), int(rng.integers(1, 50)), int(rng.integers(1, 9)),
-                  int(rng.integers(1, 4)), int(rng.integers(1, 13)))  # fmt: skip
+                  int(rng.integers(1, 4)), int(rng.integers(1, 13)), i % 3 == 1)  # fmt: skip
         cases.append(KernelCase(f"svdf_{i}", "svdf_dsp", m))
     return cases
 

@@ -4,17 +4,18 @@ on the host (the DSP instructions in portable C) and on QEMU's Cortex-M4 (the re
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
-from aot_support import HostProgram, build_host_program, oracle
+from aot_support import HOST_FLAGS, HostProgram, build_host_program, oracle
 from kernel_cases import extreme_inputs, kernel_cases
 from qemu_support import run_models
 from test_aot_ops import assert_same
 
 from conftest import require_tool
-from tinyflash.aot import GENERIC, Target, generate
+from tinyflash.aot import GENERIC, Target, generate, library
 
 DSP = Target("dsp-test", frozenset({"dsp"}))
 CASES = kernel_cases(6)
@@ -39,17 +40,18 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> HostProgram:
 
 
 def test_cases_reach_every_optimized_implementation_and_both_requantization_paths() -> None:
-    seen, svdf_paths = set(), set()
+    seen, svdf_paths, svdf_output_paths = set(), set(), set()
     for c in CASES:
         result = generate(c.model, target=DSP)
         source = result.files["model_aot.cc"]
         assert [ch.implementation for ch in result.choices] == [c.implementation], c.name
         seen.add((c.implementation, "fast = true" in source))  # SVDF: .feature_fast
         if c.implementation == "svdf_dsp":  # TFLM's general code, the right shift's short path, the left shift's
-            svdf_paths.add("general" if "fast = false" in source else ".feature_left_shift = 1," in source)
+            svdf_paths.add("general" if ".feature_fast = false" in source else ".feature_left_shift = 1," in source)
+            svdf_output_paths.add(".output_fast = true" in source)
     implementations = {c.implementation for c in CASES}
     assert seen == {(impl, fast) for impl in implementations for fast in (True, False)}
-    assert svdf_paths == {"general", True, False}
+    assert svdf_paths == {"general", True, False} and svdf_output_paths == {True, False}
 
 
 @pytest.mark.integration
@@ -87,3 +89,17 @@ def test_optimized_kernels_match_reference_on_qemu(board: str, defines: tuple[st
             assert ref.tobytes() == expected[0].astype(np.int8).tobytes(), (
                 f"{c.name} run {run}: the reference kernel differs from TFLM on {board}"
             )
+
+
+@pytest.mark.integration
+def test_svdf_short_requantization_paths_equal_tflm_at_every_tie(tmp_path: Path) -> None:
+    """Rounding ties are too rare in random sums to trust the cases above with them: svdf_requantize_check.cc puts the
+    output path at every tie of both of TFLM's roundings around the int8 range, runs of consecutive sums and the int32
+    limits, and the feature path's left shifts over their whole range, against MultiplyByQuantizedMultiplier."""
+    compiler = require_tool("g++")
+    program = tmp_path / "svdf_requantize_check"
+    source = Path(__file__).with_name("svdf_requantize_check.cc")
+    args = [compiler, *HOST_FLAGS, "-I", str(library.KERNELS_DIR), str(source), "-o", str(program)]
+    subprocess.run(args, check=True, timeout=300)
+    result = subprocess.run([str(program)], capture_output=True, text=True, timeout=300)
+    assert (result.returncode, result.stdout) == (0, "ok\n"), result.stdout

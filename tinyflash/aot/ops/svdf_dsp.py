@@ -86,7 +86,9 @@ def svdf_int8(ctx: Context, s: SvdfSpec) -> list[str]:
     bias = _wrap32(_values(ctx, ins[BIAS], np.int32).reshape(-1) - s.fields["state_zero_point"] * unit_time)
     ctx.use("dsp/svdf_int8.h")
     fields = {key: s.fields[key] for key in s.fields if not key.startswith(("input_", "feature_"))}
+    output_fast = s.fields["output_multiplier"] > 2**30 and 1 <= -s.fields["output_shift"] <= 31
     fields |= feature_fields | {
+        "output_fast": output_fast,
         "shape": shape,
         "depth": depth,
         "weights_feature": ctx.array("int8_t", f"{name}FeatureWeights", matmul_layout(padded), 16, align=True),

@@ -7,8 +7,8 @@
 // pairs as the matrix product's (dsp/matmul_int8.h); the input offset times each filter's weight sum, and the state
 // zero point times each unit's time weight sum, folded into biases (int32 arithmetic wraps in both kernels, so the
 // sums are equal); the time weights padded to an even memory per filter, so SMLAD takes two int16 values a word;
-// whether the feature sums' requantization may take a short path (their bound is known); the time sums of int16
-// products have no such bound, so theirs is TFLM's general code.
+// whether the feature sums' requantization may take a short path (their bound is known) and whether the output's
+// may take its one 64-bit sum (exact for every int32, see SvdfOutputValue).
 #ifndef TINYFLASH_AOT_DSP_SVDF_INT8_H_
 #define TINYFLASH_AOT_DSP_SVDF_INT8_H_
 
@@ -30,6 +30,7 @@ struct SvdfInt8DspParams {
   int32_t feature_left_shift;  // with feature_fast: of the sum before SMMULR, >= 1
   int32_t feature_shift;       // with feature_fast a right shift e >= 0 after it, otherwise TFLite's shift
   int32_t feature_nudge;       // with feature_fast and e >= 1: 2^(e-1)
+  bool output_fast;  // the output multiplier is above 2^30 and its shift a right shift of 1 to 31 (SvdfOutputValue)
   int32_t output_multiplier;
   int32_t output_shift;
   const int8_t* weights_feature;  // [filters][depth], filter pairs interleaved per 4 values; an odd last alone
@@ -91,6 +92,26 @@ __attribute__((always_inline)) inline int16_t SvdfStateValue(int32_t dot) {
   return static_cast<int16_t>(P.state_zero_point + Clamp(scaled, INT16_MIN, INT16_MAX));
 }
 
+// TFLM's MultiplyByQuantizedMultiplier(total, m, -e) + the output zero point, clamped to int8. With output_fast
+// (m > 2^30, 1 <= e <= 31) for every int32 total, in one 64-bit sum: TFLM's first rounding is
+// y = floor((total * m + 2^30) / 2^31), its second floor((y + 2^(e-1) - [y < 0]) / 2^e), and y < 0 exactly when
+// total < 0 (m > 2^30); a floor of a floor by powers of two is one floor, so both are
+// floor((total * m + 2^30 + (2^(e-1) - [total < 0]) * 2^31) / 2^(31+e)).
+template <const SvdfInt8DspParams& P>
+__attribute__((always_inline)) inline int8_t SvdfOutputValue(int32_t total) {
+  int32_t scaled;
+  if (P.output_fast) {
+    constexpr int32_t kShift = P.output_fast ? -P.output_shift : 1;
+    constexpr int64_t kRound = (INT64_C(1) << 30) + (INT64_C(1) << (30 + kShift));
+    const int64_t product = static_cast<int64_t>(total) * P.output_multiplier;
+    const int64_t sum = kRound + product - (static_cast<int64_t>(total < 0) << 31);
+    scaled = static_cast<int32_t>(sum >> 32) >> (kShift - 1);
+  } else {
+    scaled = MultiplyByQuantizedMultiplier(total, P.output_multiplier, P.output_shift);
+  }
+  return static_cast<int8_t>(Clamp(scaled + P.output_zero_point, INT8_MIN, INT8_MAX));
+}
+
 // scratch: depth / 2 words (the input widened to int16).
 template <const SvdfInt8DspParams& P>
 __attribute__((noinline)) void SvdfInt8Dsp(const int8_t* input, int16_t* state, uint32_t* scratch, int8_t* output) {
@@ -150,8 +171,7 @@ __attribute__((noinline)) void SvdfInt8Dsp(const int8_t* input, int16_t* state, 
         history += kMemory;
         time += kTimeStride;
       }
-      const int32_t scaled = MultiplyByQuantizedMultiplier(total, P.output_multiplier, P.output_shift);
-      output[b * s.units + u] = static_cast<int8_t>(Clamp(scaled + P.output_zero_point, INT8_MIN, INT8_MAX));
+      output[b * s.units + u] = SvdfOutputValue<P>(total);
     }
   }
 }
