@@ -60,24 +60,17 @@ def _feature_requantization(feature: np.ndarray, fields: dict) -> tuple[list[int
     return bias, path | general
 
 
-@implementation(
-    "SVDF",
-    name="svdf_dsp",
-    priority=10,
-    requires=("dsp",),
-    code_bytes=TEMPLATE_CODE_BYTES,
-    applies=_applies,
-    scratch=lambda s: 2 * _depth(s),
-    summary="feature matrix product 2 filters per pass and time dot products 2 state values per SMLAD",
-)
+@implementation("SVDF", name="svdf_dsp", priority=10, requires=("dsp",), code_bytes=TEMPLATE_CODE_BYTES,
+                applies=_applies, scratch=lambda s: 2 * _depth(s),
+                summary="feature product 2 filters per pass, time dot products 2 state values per SMLAD")  # fmt: skip
 def svdf_int8(ctx: Context, s: SvdfSpec) -> list[str]:
     name = base.op_name(s.step)
     shape = s.shape
     filters, memory, depth = shape["filters"], shape["memory"], _depth(s)
     ins = s.op.inputs
     feature = _values(ctx, ins[WEIGHTS_FEATURE], np.int8)
-    padded = np.zeros((filters, depth), dtype=np.int8)
-    padded[:, : shape["input_size"]] = feature
+    padded = np.zeros((filters + filters % 2, depth), dtype=np.int8)  # an odd last filter paired with zeros
+    padded[:filters, : shape["input_size"]] = feature
     time = _values(ctx, ins[WEIGHTS_TIME], np.int16)
     time_padded = np.zeros((filters, -(-memory // 2) * 2), dtype=np.int16)
     time_padded[:, :memory] = time
@@ -92,7 +85,7 @@ def svdf_int8(ctx: Context, s: SvdfSpec) -> list[str]:
         "shape": shape,
         "depth": depth,
         "weights_feature": ctx.array("int8_t", f"{name}FeatureWeights", matmul_layout(padded), 16, align=True),
-        "feature_bias": ctx.array("int32_t", f"{name}FeatureBias", feature_bias, 8, align=True),
+        "feature_bias": ctx.array("int32_t", f"{name}FeatureBias", feature_bias + [0] * (filters % 2), 8, align=True),
         "weights_time": ctx.array("int16_t", f"{name}TimeWeights", time_padded.reshape(-1), 16, align=True),
         "bias": ctx.array("int32_t", f"{name}Bias", bias, 8, align=True),
     }

@@ -33,8 +33,8 @@ struct SvdfInt8DspParams {
   bool output_fast;  // the output multiplier is above 2^30 and its shift a right shift of 1 to 31 (SvdfOutputValue)
   int32_t output_multiplier;
   int32_t output_shift;
-  const int8_t* weights_feature;  // [filters][depth], filter pairs interleaved per 4 values; an odd last alone
-  const int32_t* feature_bias;    // per filter: -input_zero_point * sum(feature weights)
+  const int8_t* weights_feature;  // [filters rounded up to even][depth], filter pairs interleaved per 4 values
+  const int32_t* feature_bias;    // per filter (rounded up to even): -input_zero_point * sum(feature weights)
   const int16_t* weights_time;    // [filters][memory rounded up to even], zero padded
   const int32_t* bias;            // per unit: bias - state_zero_point * sum(its filters' time weights)
 };
@@ -124,10 +124,8 @@ __attribute__((noinline)) void SvdfInt8Dsp(const int8_t* input, int16_t* state, 
     SvdfExpandInput<s.input_size>(input + b * s.input_size, scratch);
     int16_t* newest = state + b * s.filters * kMemory + kMemory - 1;
     const int8_t* w = P.weights_feature;
-    const int32_t* fb = P.feature_bias;
-    int32_t f = 0;
-    for (; f + 2 <= s.filters; f += 2) {
-      int32_t acc0 = fb[f], acc1 = fb[f + 1];
+    for (int32_t f = 0; f < s.filters; f += 2) {  // an odd last filter is paired with a zero one
+      int32_t acc0 = P.feature_bias[f], acc1 = P.feature_bias[f + 1];
       const uint32_t* x = scratch;
       TINYFLASH_UNROLL
       for (int32_t k = 0; k < kDepth; k += 4) {
@@ -141,19 +139,9 @@ __attribute__((noinline)) void SvdfInt8Dsp(const int8_t* input, int16_t* state, 
         acc1 = Smlad(xb, Sxtb16Ror8(w1), acc1);
       }
       newest[f * kMemory] = SvdfStateValue<P>(acc0);
-      newest[(f + 1) * kMemory] = SvdfStateValue<P>(acc1);
-    }
-    if (f < s.filters) {
-      int32_t acc = fb[f];
-      const uint32_t* x = scratch;
-      for (int32_t k = 0; k < kDepth; k += 4) {
-        const uint32_t w0 = Load8x4(w);
-        w += 4;
-        acc = Smlad(x[0], Sxtb16(w0), acc);
-        acc = Smlad(x[1], Sxtb16Ror8(w0), acc);
-        x += 2;
+      if (s.filters % 2 == 0 || f + 1 < s.filters) {
+        newest[(f + 1) * kMemory] = SvdfStateValue<P>(acc1);
       }
-      newest[f * kMemory] = SvdfStateValue<P>(acc);
     }
     const int16_t* history = state + b * s.filters * kMemory;
     const int16_t* time = P.weights_time;
