@@ -114,6 +114,43 @@ def _fc(seed: int, batches: int, depth: int, units: int) -> ModelInfo:
     return g.model([y])
 
 
+def _svdf(
+    seed: int, batches: int, input_size: int, units: int, rank: int, memory: int, large_output_multiplier: bool
+) -> ModelInfo:
+    """int8 SVDF with an int16 state: any input size (the kernel pads it to words), odd and even memory; feature and
+    output multipliers tiny, ordinary or above 1; time weights over the whole int16 range or all at its extremes;
+    the state zero point sometimes not 0 (the kernel folds it into the bias)."""
+    g = GraphBuilder(np.random.default_rng(seed))
+    rng = g.rng
+    filters = units * rank
+    in_scale, in_zp, _, out_zp = _quant(rng)
+    # Scales from the typical size of each sum: state values ~10^1.5..10^5 (sometimes saturating int16; or
+    # 10^8..10^10, a feature multiplier so large that only TFLM's general requantization is exact), outputs
+    # ~10^0.5..10^2.5 (sometimes saturating int8).
+    feature_scale = float(10 ** rng.uniform(-3, -1))
+    typical_feature = np.sqrt(input_size) * 80 * 100
+    typical_state = float(10 ** rng.uniform(1.5, 5) if rng.random() < 0.75 else 10 ** rng.uniform(8, 10))
+    state_scale = in_scale * feature_scale * typical_feature / typical_state
+    time_scale = float(10 ** rng.uniform(-6, -3))
+    typical_total = np.sqrt(memory * rank) * 18000 * min(typical_state, 20000)
+    out_scale = state_scale * time_scale * typical_total / float(10 ** rng.uniform(0.5, 2.5))
+    if large_output_multiplier:  # 1 or more: a left shift, which only TFLM's general requantization takes
+        out_scale = state_scale * time_scale * float(10 ** rng.uniform(-1, 0))
+    x = g.input((batches, input_size), "int8", in_scale, in_zp)
+    wf = _quantized_weights(g, (filters, input_size), feature_scale, 0)
+    time = rng.integers(-32768, 32768, (filters, memory))
+    if rng.random() < 0.2:
+        time = np.where(rng.random((filters, memory)) < 0.5, -32768, 32767)
+    wt = g.tensor((filters, memory), "int16", time_scale, 0, time.astype(np.int16))
+    span = int(typical_total) // 100 if rng.random() < 0.8 else 2**31 - 1
+    bias = g.tensor((units,), "int32", state_scale * time_scale, 0, rng.integers(-span, span, units).astype(np.int32))
+    state_zp = 0 if rng.random() < 0.6 else int(rng.integers(-300, 300))
+    state = g.state((batches, memory * filters), "int16", state_scale, state_zp)
+    y = g.tensor((batches, units), "int8", out_scale, out_zp)
+    g.op("SVDF", [x, wf, wt, bias, state], [y], options("SVDFOptions", rank=rank, fused_activation_function=NONE))
+    return g.model([y])
+
+
 def kernel_cases(count: int = 8) -> list[KernelCase]:
     """``count`` random cases per optimized implementation (seeded: the same cases on every run)."""
     cases = []
@@ -147,13 +184,18 @@ def kernel_cases(count: int = 8) -> list[KernelCase]:
         # Fully connected: 1-3 batches (one row needs no scratch), odd and even units.
         m = _fc(400 + i, int(rng.integers(1, 4)), 4 * int(rng.integers(1, 40)), int(rng.integers(1, 12)))
         cases.append(KernelCase(f"fully_connected_{i}", "fully_connected_dsp", m))
+        # SVDF, int16 state: 1-3 batches, ranks 1-3, memory 1-12, input sizes not only multiples of 4.
+        m = _svdf(500 + i, int(rng.integers(1, 4)), int(rng.integers(1, 50)), int(rng.integers(1, 9)),
+                  int(rng.integers(1, 4)), int(rng.integers(1, 13)), i % 3 == 1)  # fmt: skip
+        cases.append(KernelCase(f"svdf_{i}", "svdf_dsp", m))
     return cases
 
 
-def extreme_inputs(model: ModelInfo, rng: np.random.Generator) -> list[list[np.ndarray]]:
-    """Random inputs plus the saturation edges: every input at -128, every input at 127."""
+def extreme_inputs(model: ModelInfo, rng: np.random.Generator, later: int = 0) -> list[list[np.ndarray]]:
+    """Random inputs plus the saturation edges: every input at -128, every input at 127; then ``later`` more random
+    runs, which a stateful op's saturated state values move through."""
     runs = []
-    for fill in (None, -128, 127):
+    for fill in (None, -128, 127) + (None,) * later:
         run = []
         for t in model.inputs:
             if fill is None:

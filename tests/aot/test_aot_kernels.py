@@ -4,25 +4,31 @@ on the host (the DSP instructions in portable C) and on QEMU's Cortex-M4 (the re
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
-from aot_support import HostProgram, build_host_program, oracle
+from aot_support import HOST_FLAGS, HostProgram, build_host_program, oracle
 from kernel_cases import extreme_inputs, kernel_cases
 from qemu_support import run_models
 from test_aot_ops import assert_same
 
 from conftest import require_tool
-from tinyflash.aot import GENERIC, Target, generate
+from tinyflash.aot import GENERIC, Target, generate, library
 
 DSP = Target("dsp-test", frozenset({"dsp"}))
 CASES = kernel_cases(6)
 NAMES = [c.name for c in CASES]
 
 
+#: More invocations than an SVDF case's memory, so the state fills, and the saturated runs move through it.
+STATEFUL_RUNS = 13
+
+
 def _inputs(case: int) -> list[list[np.ndarray]]:
-    return extreme_inputs(CASES[case].model, np.random.default_rng(case))
+    later = STATEFUL_RUNS if CASES[case].implementation == "svdf_dsp" else 0
+    return extreme_inputs(CASES[case].model, np.random.default_rng(case), later)
 
 
 @pytest.fixture(scope="module")
@@ -34,13 +40,18 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> HostProgram:
 
 
 def test_cases_reach_every_optimized_implementation_and_both_requantization_paths() -> None:
-    seen = set()
+    seen, svdf_paths, svdf_output_paths = set(), set(), set()
     for c in CASES:
         result = generate(c.model, target=DSP)
+        source = result.files["model_aot.cc"]
         assert [ch.implementation for ch in result.choices] == [c.implementation], c.name
-        seen.add((c.implementation, ".fast = true" in result.files["model_aot.cc"]))
+        seen.add((c.implementation, "fast = true" in source))  # SVDF: .feature_fast
+        if c.implementation == "svdf_dsp":  # TFLM's general code, the right shift's short path, the left shift's
+            svdf_paths.add("general" if ".feature_fast = false" in source else ".feature_left_shift = 1," in source)
+            svdf_output_paths.add(".output_fast = true" in source)
     implementations = {c.implementation for c in CASES}
     assert seen == {(impl, fast) for impl in implementations for fast in (True, False)}
+    assert svdf_paths == {"general", True, False} and svdf_output_paths == {True, False}
 
 
 @pytest.mark.integration
@@ -65,7 +76,7 @@ def test_optimized_kernels_match_reference_on_qemu(board: str, defines: tuple[st
     require_tool("arm-none-eabi-g++")
     require_tool("qemu-system-arm")
     models = [c.model for c in CASES]
-    inputs = [_inputs(i)[:3] for i in range(len(CASES))]
+    inputs = [_inputs(i) for i in range(len(CASES))]
     targets = [GENERIC] * len(CASES) + [DSP] * len(CASES)
     outputs = run_models(board, models * 2, inputs * 2, tmp_path, targets, defines)
     for i, c in enumerate(CASES):
@@ -78,3 +89,17 @@ def test_optimized_kernels_match_reference_on_qemu(board: str, defines: tuple[st
             assert ref.tobytes() == expected[0].astype(np.int8).tobytes(), (
                 f"{c.name} run {run}: the reference kernel differs from TFLM on {board}"
             )
+
+
+@pytest.mark.integration
+def test_svdf_short_requantization_paths_equal_tflm_at_every_tie(tmp_path: Path) -> None:
+    """Rounding ties are too rare in random sums to trust the cases above with them: svdf_requantize_check.cc puts the
+    output path at every tie of both of TFLM's roundings around the int8 range, runs of consecutive sums and the int32
+    limits, and the feature path's left shifts over their whole range, against MultiplyByQuantizedMultiplier."""
+    compiler = require_tool("g++")
+    program = tmp_path / "svdf_requantize_check"
+    source = Path(__file__).with_name("svdf_requantize_check.cc")
+    args = [compiler, *HOST_FLAGS, "-I", str(library.KERNELS_DIR), str(source), "-o", str(program)]
+    subprocess.run(args, check=True, timeout=300)
+    result = subprocess.run([str(program)], capture_output=True, text=True, timeout=300)
+    assert (result.returncode, result.stdout) == (0, "ok\n"), result.stdout

@@ -1,7 +1,8 @@
 """SVDF, a stateful op: its state (a variable tensor) carries from one invocation to the next exactly as in TFLM,
 over sequences longer than its memory, on the host and on virtual-m4; Reset() returns it to TFLM's initial state;
 the plan never lets another tensor use the state's bytes; the cases TFLM refuses or the kernel does not take are
-refused by name. test_aot_ops.py runs the single-op cases (cases.py) four invocations in a row as well."""
+refused by name. test_aot_ops.py runs the single-op cases (cases.py) four invocations in a row as well. The int8 cases
+with an int16 state run the DSP kernel (svdf_dsp) on virtual-m4 and, with its portable instructions, on the host."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from aot_support import build_host_program, oracle, random_inputs
 from cases import keyword_like, svdf_model
 from modelbuilder import RELU, RELU6, RELU_N1_TO_1, GraphBuilder, options, refusal
 from qemu_support import run_models
+from test_aot_kernels import DSP
 from test_aot_ops import assert_same
 
 from conftest import require_tool
-from tinyflash.aot import generate
+from tinyflash.aot import GENERIC, generate, target_of
 from tinyflash.aot.planner import plan_memory
+from tinyflash.boards import get_board
 from tinyflash.model import ModelInfo
 
 #: More invocations than any case's memory, so values enter, move through and leave the state.
@@ -75,14 +78,23 @@ def _assert_stateful_same(ours: list[list[np.ndarray]], reference: list[list[np.
 
 @pytest.mark.integration
 def test_state_carries_across_invocations_as_in_tflm(tmp_path: Path) -> None:
-    """Each case invoked RUNS times in a row by the host program and by the tflite-micro runtime: every run's
-    output equal (int8 bit for bit), so the state moved and was kept exactly as TFLM keeps it."""
+    """Each case invoked RUNS times in a row by the host program (reference and DSP kernels) and by the tflite-micro
+    runtime: every run's output equal (int8 bit for bit), so the state moved and was kept exactly as TFLM keeps it."""
     require_tool("g++")
     models = _models()
     inputs = _inputs(models)
-    program = build_host_program(models, tmp_path)
+    program = build_host_program(models * 2, tmp_path, targets=[GENERIC] * len(models) + [DSP] * len(models))
     for case, model in enumerate(models):
-        _assert_stateful_same(program.run(case, inputs[case]), oracle(model, inputs[case]))
+        expected = oracle(model, inputs[case])
+        _assert_stateful_same(program.run(case, inputs[case]), expected)
+        _assert_stateful_same(program.run(len(models) + case, inputs[case]), expected)
+
+
+def test_int16_state_cases_take_the_dsp_kernel_on_virtual_m4() -> None:
+    target = target_of(get_board("virtual-m4"))
+    for name, model in zip(NAMES, _models(), strict=True):
+        chosen = {c.implementation for c in generate(model, target=target).choices if c.opcode == "SVDF"}
+        assert chosen == ({"reference"} if name.startswith("f32") or "state8" in name else {"svdf_dsp"}), name
 
 
 @pytest.mark.integration

@@ -15,6 +15,7 @@ from . import (
     resize,
     shape,
     svdf,
+    svdf_dsp,
     transpose_conv,
     variables,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "resize",
     "shape",
     "svdf",
+    "svdf_dsp",
     "transpose_conv",
     "variables",
 ]

@@ -32,19 +32,25 @@ def _wrap32(v: int) -> int:
     return (v + 2**31) % 2**32 - 2**31
 
 
+def accumulator_bounds(weights: np.ndarray, bias: np.ndarray, input_offset: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per channel of ``weights`` [channels][taps]: the bias with the input offset folded in (``bias +
+    input_offset * sum(weights)``, int64), and the largest |accumulator| (it plus sum(w * x)) over int8 inputs."""
+    w = weights.astype(np.int64)
+    folded = bias.astype(np.int64) + input_offset * w.sum(axis=1)
+    return folded, np.abs(folded) + np.maximum(127 * w, -128 * w).sum(axis=1)
+
+
 def channel_quant(
     weights: np.ndarray, bias: np.ndarray, input_offset: int, ms: list, output_offset: int
 ) -> tuple[list[int], bool]:
     """Per channel {bias', multiplier, shift, nudge} for ``weights`` [channels][taps], and whether every
     channel may take the fast requantization path (see dsp/requantize.h for what it needs)."""
-    w = weights.astype(np.int64)
-    folded = bias.astype(np.int64) + input_offset * w.sum(axis=1)
-    upper = np.maximum(127 * w, -128 * w).sum(axis=1)  # the largest |sum(w * x)| over int8 inputs
+    folded, bounds = accumulator_bounds(weights, bias, input_offset)
     words: list[int] = []
     fast = True
     for c, m in enumerate(ms):
         b = int(folded[c])
-        bound = abs(b) + int(upper[c])
+        bound = int(bounds[c])
         e = -m.shift
         ok = b == _wrap32(b) and bound < 2**30 and e >= 1
         if ok:
@@ -87,7 +93,7 @@ def _quant_array(ctx: Context, step: int, values: list[int]) -> Ref:
 # 1x1 convolution and fully connected: one matrix product
 
 
-def _matmul_layout(w: np.ndarray) -> np.ndarray:
+def matmul_layout(w: np.ndarray) -> np.ndarray:
     """[channels][depth] -> channel pairs interleaved per 4 depth values; an odd last channel alone."""
     channels = w.shape[0]
     parts = []
@@ -109,7 +115,7 @@ def _matmul(ctx: Context, step: int, rows: int, w: np.ndarray, bias: int, inp: i
         "depth": depth,
         "channels": channels,
         "output": _output_quant(ctx, act, out, fast),
-        "weights": ctx.array("int8_t", f"{name}Weights", _matmul_layout(w), 16, align=True),
+        "weights": ctx.array("int8_t", f"{name}Weights", matmul_layout(w), 16, align=True),
         "quant": _quant_array(ctx, step, values),
     }
     ctx.params("MatMulInt8Params", name, fields)
