@@ -1,0 +1,141 @@
+// UNIDIRECTIONAL_SEQUENCE_LSTM, integer: TFLM's kernel (EvalLstm) for int8 activations with int32 biases ("8x8->16")
+// and int16 activations with int64 biases ("16x8->16"), int8 weights and an int16 cell state. Each gate's two fully
+// connected layers write Q3.12 (scale 2^-12), its sigmoid or tanh Q0.15; the products go to the cell state's scale and
+// to the hidden state's. The hidden and cell state (batches x units each, variable tensors) are kept by the caller
+// between invocations.
+#ifndef TINYFLASH_AOT_REFERENCE_LSTM_INTEGER_H_
+#define TINYFLASH_AOT_REFERENCE_LSTM_INTEGER_H_
+
+#include <stdint.h>
+#include <string.h>
+
+#include "common/fixedpoint.h"
+#include "common/lstm.h"
+#include "common/sigmoid_int16.h"
+
+// One gate's weights (symmetric int8) and the multipliers of its two fully connected layers into Q3.12.
+struct LstmGateInteger {
+  const int8_t* input_weights;      // units x input_size
+  const int8_t* recurrent_weights;  // units x units
+  const void* bias;                 // units: int32_t for int8 activations, int64_t for int16
+  int32_t input_multiplier;         // input scale x input weights scale / 2^-12
+  int32_t input_shift;
+  int32_t recurrent_multiplier;  // hidden state scale x recurrent weights scale / 2^-12
+  int32_t recurrent_shift;
+};
+
+struct LstmIntegerParams {
+  LstmShape shape;
+  LstmGateInteger forget;
+  LstmGateInteger input;
+  LstmGateInteger cell;
+  LstmGateInteger output;
+  bool cell_tanh;         // the cell gate's activation: tanh, else sigmoid (the op's fused activation)
+  int32_t input_offset;   // -input zero point
+  int32_t hidden_offset;  // -hidden state zero point
+  int32_t hidden_zero_point;
+  int32_t forget_multiplier;  // forget gate (2^-15) x cell state -> cell state
+  int32_t forget_shift;
+  int32_t update_multiplier;  // input gate (2^-15) x cell gate (2^-15) -> cell state
+  int32_t update_shift;
+  int32_t hidden_multiplier;  // tanh(cell state) (2^-15) x output gate (2^-15) -> hidden state
+  int32_t hidden_shift;
+  int32_t cell_tanh_multiplier;  // the cell state read as Q3.12 by its tanh (TanhInt16)
+  int32_t cell_tanh_shift;
+  bool clip;          // the op's cell_clip is positive
+  int16_t cell_clip;  // cell_clip in the cell state's scale
+};
+
+// The accumulator of the 16x8 form: TFLite's 64-bit MultiplyByQuantizedMultiplier (a 16-bit multiplier).
+inline int32_t LstmRescale(int64_t acc, int32_t multiplier, int32_t shift) {
+  const int32_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
+  const int32_t total_shift = 15 - shift;
+  const int64_t rounded = acc * reduced + (INT64_C(1) << (total_shift - 1));
+  return static_cast<int32_t>(rounded >> total_shift);
+}
+
+inline int32_t LstmRescale(int32_t acc, int32_t multiplier, int32_t shift) {
+  return MultiplyByQuantizedMultiplier(acc, multiplier, shift);
+}
+
+// rows x units Q3.12 values: x (rows x depth, offset added) times weights^T, plus the bias when there is one.
+template <typename Activation, typename Bias>
+inline void LstmFullyConnected(int32_t rows, int32_t depth, int32_t units, const Activation* x, int32_t offset,
+                               const int8_t* weights, const Bias* bias, int32_t multiplier, int32_t shift,
+                               int16_t* out) {
+  for (int32_t b = 0; b < rows; ++b) {
+    for (int32_t c = 0; c < units; ++c) {
+      Bias acc = 0;
+      for (int32_t d = 0; d < depth; ++d) {
+        acc += weights[c * depth + d] * (x[b * depth + d] + offset);
+      }
+      if (bias != nullptr) {
+        acc += bias[c];
+      }
+      out[b * units + c] = static_cast<int16_t>(Clamp(LstmRescale(acc, multiplier, shift), -32768, 32767));
+    }
+  }
+}
+
+template <typename Activation, typename Bias>
+inline void LstmGateIntegerEval(const LstmIntegerParams& p, const LstmGateInteger& g, int32_t rows, const Activation* x,
+                                const Activation* hidden, bool tanh, int16_t* gate, int16_t* scratch) {
+  const LstmShape& s = p.shape;
+  LstmFullyConnected<Activation, Bias>(rows, s.input_size, s.units, x, p.input_offset, g.input_weights,
+                                       static_cast<const Bias*>(g.bias), g.input_multiplier, g.input_shift, gate);
+  LstmFullyConnected<Activation, Bias>(rows, s.units, s.units, hidden, p.hidden_offset, g.recurrent_weights,
+                                       static_cast<const Bias*>(nullptr), g.recurrent_multiplier, g.recurrent_shift,
+                                       scratch);
+  for (int32_t i = 0; i < rows * s.units; ++i) {
+    const int32_t sum = Clamp(gate[i] + scratch[i], -32768, 32767);
+    gate[i] = tanh ? TanhInt16(static_cast<int16_t>(sum), 3, 0) : SigmoidInt16(static_cast<int16_t>(sum));
+  }
+}
+
+// a x b (symmetric) rescaled, plus zero_point, clamped to [lo, hi]: TFLM's MulElementwise.
+inline int32_t LstmMul(int32_t a, int32_t b, int32_t multiplier, int32_t shift, int32_t zero_point, int32_t lo,
+                       int32_t hi) {
+  return Clamp(zero_point + MultiplyByQuantizedMultiplier(a * b, multiplier, shift), lo, hi);
+}
+
+// Activation: int8_t with Bias int32_t, or int16_t with Bias int64_t. scratch: 4 x batches x units int16s.
+template <typename Activation, typename Bias>
+inline void LstmInteger(const LstmIntegerParams& p, const Activation* input, Activation* hidden_state,
+                        int16_t* cell_state, int16_t* scratch, Activation* output) {
+  const LstmShape& s = p.shape;
+  const int32_t lo = sizeof(Activation) == 1 ? -128 : -32768;
+  const int32_t hi = -lo - 1;
+  int16_t* forget = scratch;
+  int16_t* in_gate = scratch + s.batches * s.units;
+  int16_t* cell_gate = in_gate + s.batches * s.units;
+  int16_t* fc_scratch = cell_gate + s.batches * s.units;
+  LstmForEachStep(s, [&](int32_t rows, int32_t input_at, int32_t state_at, int32_t output_at) {
+    const Activation* x = input + input_at;
+    Activation* hidden = hidden_state + state_at;
+    int16_t* cell = cell_state + state_at;
+    const int32_t count = rows * s.units;
+    LstmGateIntegerEval<Activation, Bias>(p, p.forget, rows, x, hidden, false, forget, fc_scratch);
+    LstmGateIntegerEval<Activation, Bias>(p, p.input, rows, x, hidden, false, in_gate, fc_scratch);
+    LstmGateIntegerEval<Activation, Bias>(p, p.cell, rows, x, hidden, p.cell_tanh, cell_gate, fc_scratch);
+    for (int32_t i = 0; i < count; ++i) {
+      const int32_t kept = LstmMul(forget[i], cell[i], p.forget_multiplier, p.forget_shift, 0, -32768, 32767);
+      const int32_t added = LstmMul(in_gate[i], cell_gate[i], p.update_multiplier, p.update_shift, 0, -32768, 32767);
+      int16_t updated = static_cast<int16_t>(Clamp(kept + added, -32768, 32767));
+      if (p.clip) {
+        updated = updated < p.cell_clip ? updated : p.cell_clip;
+        updated = updated > -p.cell_clip ? updated : static_cast<int16_t>(-p.cell_clip);
+      }
+      cell[i] = updated;
+    }
+    int16_t* out_gate = in_gate;
+    LstmGateIntegerEval<Activation, Bias>(p, p.output, rows, x, hidden, false, out_gate, fc_scratch);
+    for (int32_t i = 0; i < count; ++i) {
+      const int16_t activated = TanhInt16(cell[i], p.cell_tanh_multiplier, p.cell_tanh_shift);
+      hidden[i] = static_cast<Activation>(
+          LstmMul(activated, out_gate[i], p.hidden_multiplier, p.hidden_shift, p.hidden_zero_point, lo, hi));
+    }
+    memcpy(output + output_at, hidden, count * sizeof(Activation));
+  });
+}
+
+#endif  // TINYFLASH_AOT_REFERENCE_LSTM_INTEGER_H_
