@@ -28,7 +28,8 @@ VARIANTS = {
     "projection": (16, 17),
     "layer normalization": (20, 21, 22, 23),
 }
-TANH, SIGMOID = 4, 6
+#: The cell gate activation TFLM applies: TANH. (The schema has no SIGMOID; any other value reaches an assertion.)
+TANH = 4
 #: TFLM's fixed scales: gate sums in Q3.12, gate activations in Q0.15.
 GATE_INPUT_SCALE, GATE_OUTPUT_SCALE = 2.0**-12, 2.0**-15
 BIAS_TYPES = {"float32": "float32", "int8": "int32", "int16": "int64"}
@@ -87,14 +88,13 @@ def analyze(ctx: Context, step: int, op: Operator) -> LstmSpec:
     if out.shape[:2] != inp.shape[:2] or out.shape[2] != units:
         raise fail(step, op, "the output shape does not match the input's steps and batches and the state size")
     act = int(op.options.get("fused_activation_function", 0))
-    if act not in (TANH, SIGMOID):
-        raise fail(step, op, f"cell gate activation {act} is not supported (TFLM's kernel takes TANH or SIGMOID)")
+    if act != TANH:
+        raise fail(step, op, f"cell gate activation {act} is not supported (TFLM's kernel applies TANH only)")
     shape = dict(batches=batches, steps=steps, input_size=input_size, units=units, time_major=time_major)
     clip = float(np.float32(op.options.get("cell_clip", 0.0)))
-    fields: dict = {"cell_tanh": act == TANH}
     if kind == "float32":
-        return LstmSpec(step, op, kind, shape, fields | {"cell_clip": clip})
-    return LstmSpec(step, op, kind, shape, fields | _integer_fields(ctx, step, op, inp, hidden, cell, clip))
+        return LstmSpec(step, op, kind, shape, {"cell_clip": clip})
+    return LstmSpec(step, op, kind, shape, _integer_fields(ctx, step, op, inp, hidden, cell, clip))
 
 
 def _integer_fields(

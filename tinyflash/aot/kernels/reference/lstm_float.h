@@ -27,13 +27,12 @@ struct LstmFloatParams {
   LstmGateFloat input;
   LstmGateFloat cell;
   LstmGateFloat output;
-  bool cell_tanh;   // the cell gate's activation: tanh, else sigmoid (the op's fused activation)
   float cell_clip;  // the cell state is clipped to +-cell_clip when it is positive
 };
 
-// gate = activation(FC(x) + FC(hidden)), FC as TFLM's FULLY_CONNECTED with no fused activation.
+// gate = sigmoid(FC(x) + FC(hidden)), tanh for the cell gate; FC as TFLM's FULLY_CONNECTED with no activation.
 inline void LstmGateFloatEval(const LstmGateFloat& g, const LstmShape& s, int32_t rows, const float* x,
-                              const float* hidden, bool tanh, float* gate, float* scratch) {
+                              const float* hidden, bool cell_gate, float* gate, float* scratch) {
   FullyConnectedFloatParams fc = {rows, s.input_size, s.units, kFloatLowest, -kFloatLowest};
   FullyConnectedFloat(fc, x, g.input_weights, g.bias, gate);
   fc.input_depth = s.units;
@@ -43,7 +42,7 @@ inline void LstmGateFloatEval(const LstmGateFloat& g, const LstmShape& s, int32_
     gate[i] = gate[i] + scratch[i];
   }
   const ElementwiseParams all = {count};
-  if (tanh) {
+  if (cell_gate) {
     TanhFloat(all, gate, gate);
   } else {
     LogisticFloat(all, gate, gate);
@@ -68,7 +67,7 @@ inline void LstmFloat(const LstmFloatParams& p, const float* input, float* hidde
     const int32_t count = rows * s.units;
     LstmGateFloatEval(p.forget, s, rows, x, hidden, false, forget, fc_scratch);
     LstmGateFloatEval(p.input, s, rows, x, hidden, false, in_gate, fc_scratch);
-    LstmGateFloatEval(p.cell, s, rows, x, hidden, p.cell_tanh, cell_gate, fc_scratch);
+    LstmGateFloatEval(p.cell, s, rows, x, hidden, true, cell_gate, fc_scratch);
     for (int32_t i = 0; i < count; ++i) {
       cell[i] = LstmMulFloat(forget[i], cell[i]);
       in_gate[i] = LstmMulFloat(in_gate[i], cell_gate[i]);

@@ -30,7 +30,6 @@ struct LstmIntegerParams {
   LstmGateInteger input;
   LstmGateInteger cell;
   LstmGateInteger output;
-  bool cell_tanh;         // the cell gate's activation: tanh, else sigmoid (the op's fused activation)
   int32_t input_offset;   // -input zero point
   int32_t hidden_offset;  // -hidden state zero point
   int32_t hidden_zero_point;
@@ -79,7 +78,7 @@ inline void LstmFullyConnected(int32_t rows, int32_t depth, int32_t units, const
 
 template <typename Activation, typename Bias>
 inline void LstmGateIntegerEval(const LstmIntegerParams& p, const LstmGateInteger& g, int32_t rows, const Activation* x,
-                                const Activation* hidden, bool tanh, int16_t* gate, int16_t* scratch) {
+                                const Activation* hidden, bool cell_gate, int16_t* gate, int16_t* scratch) {
   const LstmShape& s = p.shape;
   LstmFullyConnected<Activation, Bias>(rows, s.input_size, s.units, x, p.input_offset, g.input_weights,
                                        static_cast<const Bias*>(g.bias), g.input_multiplier, g.input_shift, gate);
@@ -88,7 +87,7 @@ inline void LstmGateIntegerEval(const LstmIntegerParams& p, const LstmGateIntege
                                        scratch);
   for (int32_t i = 0; i < rows * s.units; ++i) {
     const int32_t sum = Clamp(gate[i] + scratch[i], -32768, 32767);
-    gate[i] = tanh ? TanhInt16(static_cast<int16_t>(sum), 3, 0) : SigmoidInt16(static_cast<int16_t>(sum));
+    gate[i] = cell_gate ? TanhInt16(static_cast<int16_t>(sum), 3, 0) : SigmoidInt16(static_cast<int16_t>(sum));
   }
 }
 
@@ -116,7 +115,7 @@ inline void LstmInteger(const LstmIntegerParams& p, const Activation* input, Act
     const int32_t count = rows * s.units;
     LstmGateIntegerEval<Activation, Bias>(p, p.forget, rows, x, hidden, false, forget, fc_scratch);
     LstmGateIntegerEval<Activation, Bias>(p, p.input, rows, x, hidden, false, in_gate, fc_scratch);
-    LstmGateIntegerEval<Activation, Bias>(p, p.cell, rows, x, hidden, p.cell_tanh, cell_gate, fc_scratch);
+    LstmGateIntegerEval<Activation, Bias>(p, p.cell, rows, x, hidden, true, cell_gate, fc_scratch);
     for (int32_t i = 0; i < count; ++i) {
       const int32_t kept = LstmMul(forget[i], cell[i], p.forget_multiplier, p.forget_shift, 0, -32768, 32767);
       const int32_t added = LstmMul(in_gate[i], cell_gate[i], p.update_multiplier, p.update_shift, 0, -32768, 32767);
