@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from aot_support import build_host_program, oracle, random_inputs
 from cases import lstm_model
+from keras_models import lstm_classifier
 from modelbuilder import GraphBuilder, refusal
 from qemu_support import run_models
 from test_aot_ops import assert_same
@@ -21,7 +22,6 @@ from test_aot_ops import assert_same
 from conftest import require_tool
 from tinyflash.aot import generate
 from tinyflash.aot.planner import plan_memory
-from tinyflash.convert import ConvertOptions, ConvertResult, convert, import_tensorflow
 from tinyflash.model import ModelInfo, load_model
 
 RUNS = 5
@@ -182,35 +182,6 @@ def test_refused_cases_are_named(build: Callable[[GraphBuilder], ModelInfo], mes
     assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in seen and message in seen
 
 
-def _keras_lstm_classifier(workdir: Path) -> tuple[list[ModelInfo], list[ConvertResult]]:
-    """Three classes of 12-step, 3-feature sequences (sines of three frequencies in noise): LSTM(8) -> Dense softmax,
-    trained briefly in Keras 2 (tf_keras, whose LSTM the converter fuses), exported as a SavedModel and converted by
-    tinyflash's own convert to int8 and to float."""
-    tf = import_tensorflow()
-    import tf_keras as keras
-
-    keras.utils.set_random_seed(4)
-    rng = np.random.default_rng(4)
-    labels = rng.integers(0, 3, 600)
-    t = np.arange(12)[None, :, None]
-    x = (rng.normal(0, 0.3, (600, 12, 3)) + np.sin(t * (0.3 + 0.4 * labels[:, None, None]))).astype(np.float32)
-    model = keras.Sequential([keras.Input((12, 3)), keras.layers.LSTM(8), keras.layers.Dense(3, activation="softmax")])
-    model.compile(optimizer=keras.optimizers.Adam(0.02), loss="sparse_categorical_crossentropy")
-    model.fit(x[:500], labels[:500], epochs=4, batch_size=32, verbose=0)
-    tf.saved_model.save(model, str(workdir / "lstm"))
-    np.savez(workdir / "cal.npz", x=x[:100])
-    np.savez(workdir / "check.npz", x=x[500:])
-    results = [
-        convert(
-            workdir / "lstm",
-            workdir / f"lstm_{q}.tflite",
-            ConvertOptions(quantize=q, calibration=workdir / "cal.npz", check=workdir / "check.npz"),
-        )
-        for q in ("int8", "none")
-    ]
-    return [load_model(r.out) for r in results], results
-
-
 @pytest.mark.integration
 def test_keras_lstm_classifier_int8_and_float_on_virtual_m4(tmp_path: Path) -> None:
     """The converted classifiers hold one UNIDIRECTIONAL_SEQUENCE_LSTM; convert's check agrees with Keras sample by
@@ -218,7 +189,8 @@ def test_keras_lstm_classifier_int8_and_float_on_virtual_m4(tmp_path: Path) -> N
     int8 model equals TFLM bit for bit and the float one within the float tolerance."""
     require_tool("arm-none-eabi-g++")
     require_tool("qemu-system-arm")
-    models, results = _keras_lstm_classifier(tmp_path)
+    results = lstm_classifier(tmp_path)
+    models = [load_model(r.out) for r in results]
     for model, result in zip(models, results, strict=True):
         assert model.main.operators[0].opcode == "UNIDIRECTIONAL_SEQUENCE_LSTM"
         assert not result.check.warnings and result.check.outputs[0].top1_agreement == 1.0
