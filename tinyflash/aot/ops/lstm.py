@@ -183,5 +183,4 @@ def reference(ctx: Context, s: LstmSpec) -> list[str]:
         return [f"LstmFloat({name}, {tensors});"]
     ctx.use("reference/lstm_integer.h")
     ctx.params("LstmIntegerParams", name, {"shape": s.shape} | gates | fields)
-    activation, bias = ("int8_t", "int32_t") if s.kind == "int8" else ("int16_t", "int64_t")
-    return [f"LstmInteger<{activation}, {bias}>({name}, {tensors});"]
+    return [f"Lstm{'Int8' if s.kind == 'int8' else 'Int16'}({name}, {tensors});"]

@@ -5,7 +5,6 @@
 #define TINYFLASH_AOT_REFERENCE_LSTM_FLOAT_H_
 
 #include <stdint.h>
-#include <string.h>
 
 #include "common/elementwise.h"
 #include "common/float_limits.h"
@@ -56,18 +55,11 @@ inline float LstmMulFloat(float a, float b) { return ClampFloat(a * b, kFloatLow
 inline void LstmFloat(const LstmFloatParams& p, const float* input, float* hidden_state, float* cell_state,
                       float* scratch, float* output) {
   const LstmShape& s = p.shape;
-  float* forget = scratch;
-  float* in_gate = scratch + s.batches * s.units;
-  float* cell_gate = in_gate + s.batches * s.units;
-  float* fc_scratch = cell_gate + s.batches * s.units;
-  LstmForEachStep(s, [&](int32_t rows, int32_t input_at, int32_t state_at, int32_t output_at) {
-    const float* x = input + input_at;
-    float* hidden = hidden_state + state_at;
-    float* cell = cell_state + state_at;
-    const int32_t count = rows * s.units;
-    LstmGateFloatEval(p.forget, s, rows, x, hidden, false, forget, fc_scratch);
-    LstmGateFloatEval(p.input, s, rows, x, hidden, false, in_gate, fc_scratch);
-    LstmGateFloatEval(p.cell, s, rows, x, hidden, true, cell_gate, fc_scratch);
+  const LstmGateFloat* gates[] = {&p.forget, &p.input, &p.cell, &p.output};
+  auto gate = [&](int32_t which, int32_t rows, const float* x, const float* hidden, float* out, float* fc) {
+    LstmGateFloatEval(*gates[which], s, rows, x, hidden, which == kLstmCell, out, fc);
+  };
+  auto update_cell = [&](int32_t count, const float* forget, float* in_gate, const float* cell_gate, float* cell) {
     for (int32_t i = 0; i < count; ++i) {
       cell[i] = LstmMulFloat(forget[i], cell[i]);
       in_gate[i] = LstmMulFloat(in_gate[i], cell_gate[i]);
@@ -77,15 +69,15 @@ inline void LstmFloat(const LstmFloatParams& p, const float* input, float* hidde
         cell[i] = low < -p.cell_clip ? -p.cell_clip : low;
       }
     }
-    float* out_gate = in_gate;
-    LstmGateFloatEval(p.output, s, rows, x, hidden, false, out_gate, fc_scratch);
+  };
+  auto update_hidden = [&](int32_t count, const float* cell, const float* out_gate, float* tanh_cell, float* hidden) {
     const ElementwiseParams all = {count};
-    TanhFloat(all, cell, forget);
+    TanhFloat(all, cell, tanh_cell);
     for (int32_t i = 0; i < count; ++i) {
-      hidden[i] = LstmMulFloat(forget[i], out_gate[i]);
+      hidden[i] = LstmMulFloat(tanh_cell[i], out_gate[i]);
     }
-    memcpy(output + output_at, hidden, count * sizeof(float));
-  });
+  };
+  LstmEval(s, input, hidden_state, cell_state, scratch, output, gate, update_cell, update_hidden);
 }
 
 #endif  // TINYFLASH_AOT_REFERENCE_LSTM_FLOAT_H_

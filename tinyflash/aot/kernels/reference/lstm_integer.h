@@ -7,7 +7,6 @@
 #define TINYFLASH_AOT_REFERENCE_LSTM_INTEGER_H_
 
 #include <stdint.h>
-#include <string.h>
 
 #include "common/fixedpoint.h"
 #include "common/lstm.h"
@@ -101,21 +100,15 @@ inline int32_t LstmMul(int32_t a, int32_t b, int32_t multiplier, int32_t shift, 
 template <typename Activation, typename Bias>
 inline void LstmInteger(const LstmIntegerParams& p, const Activation* input, Activation* hidden_state,
                         int16_t* cell_state, int16_t* scratch, Activation* output) {
-  const LstmShape& s = p.shape;
   const int32_t lo = sizeof(Activation) == 1 ? -128 : -32768;
   const int32_t hi = -lo - 1;
-  int16_t* forget = scratch;
-  int16_t* in_gate = scratch + s.batches * s.units;
-  int16_t* cell_gate = in_gate + s.batches * s.units;
-  int16_t* fc_scratch = cell_gate + s.batches * s.units;
-  LstmForEachStep(s, [&](int32_t rows, int32_t input_at, int32_t state_at, int32_t output_at) {
-    const Activation* x = input + input_at;
-    Activation* hidden = hidden_state + state_at;
-    int16_t* cell = cell_state + state_at;
-    const int32_t count = rows * s.units;
-    LstmGateIntegerEval<Activation, Bias>(p, p.forget, rows, x, hidden, false, forget, fc_scratch);
-    LstmGateIntegerEval<Activation, Bias>(p, p.input, rows, x, hidden, false, in_gate, fc_scratch);
-    LstmGateIntegerEval<Activation, Bias>(p, p.cell, rows, x, hidden, true, cell_gate, fc_scratch);
+  const LstmGateInteger* gates[] = {&p.forget, &p.input, &p.cell, &p.output};
+  auto gate = [&](int32_t which, int32_t rows, const Activation* x, const Activation* hidden, int16_t* out,
+                  int16_t* fc) {
+    LstmGateIntegerEval<Activation, Bias>(p, *gates[which], rows, x, hidden, which == kLstmCell, out, fc);
+  };
+  auto update_cell = [&](int32_t count, const int16_t* forget, const int16_t* in_gate, const int16_t* cell_gate,
+                         int16_t* cell) {
     for (int32_t i = 0; i < count; ++i) {
       const int32_t kept = LstmMul(forget[i], cell[i], p.forget_multiplier, p.forget_shift, 0, -32768, 32767);
       const int32_t added = LstmMul(in_gate[i], cell_gate[i], p.update_multiplier, p.update_shift, 0, -32768, 32767);
@@ -126,15 +119,27 @@ inline void LstmInteger(const LstmIntegerParams& p, const Activation* input, Act
       }
       cell[i] = updated;
     }
-    int16_t* out_gate = in_gate;
-    LstmGateIntegerEval<Activation, Bias>(p, p.output, rows, x, hidden, false, out_gate, fc_scratch);
+  };
+  // TFLM writes tanh(cell) to the forget gate's buffer first; element by element the result is the same.
+  auto update_hidden = [&](int32_t count, const int16_t* cell, const int16_t* out_gate, int16_t*, Activation* hidden) {
     for (int32_t i = 0; i < count; ++i) {
       const int16_t activated = TanhInt16(cell[i], p.cell_tanh_multiplier, p.cell_tanh_shift);
       hidden[i] = static_cast<Activation>(
           LstmMul(activated, out_gate[i], p.hidden_multiplier, p.hidden_shift, p.hidden_zero_point, lo, hi));
     }
-    memcpy(output + output_at, hidden, count * sizeof(Activation));
-  });
+  };
+  LstmEval(p.shape, input, hidden_state, cell_state, scratch, output, gate, update_cell, update_hidden);
+}
+
+// The two forms TFLM runs: 8x8->16 (int8 activations, int32 biases) and 16x8->16 (int16 activations, int64 biases).
+inline void LstmInt8(const LstmIntegerParams& p, const int8_t* input, int8_t* hidden_state, int16_t* cell_state,
+                     int16_t* scratch, int8_t* output) {
+  LstmInteger<int8_t, int32_t>(p, input, hidden_state, cell_state, scratch, output);
+}
+
+inline void LstmInt16(const LstmIntegerParams& p, const int16_t* input, int16_t* hidden_state, int16_t* cell_state,
+                      int16_t* scratch, int16_t* output) {
+  LstmInteger<int16_t, int64_t>(p, input, hidden_state, cell_state, scratch, output);
 }
 
 #endif  // TINYFLASH_AOT_REFERENCE_LSTM_INTEGER_H_
