@@ -12,11 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from aot_support import build_host_program, oracle, random_inputs
+from aot_support import build_host_program, oracle, random_inputs, run_cases
 from cases import lstm_model
 from keras_models import lstm_classifier
 from modelbuilder import GraphBuilder, refusal
-from qemu_support import run_models
 from test_aot_ops import assert_same
 
 from conftest import require_tool
@@ -55,10 +54,6 @@ def _models() -> list[ModelInfo]:
     return [_random_case(seed) for seed in range(CASES)]
 
 
-def _inputs(models: list[ModelInfo]) -> list[list[list[np.ndarray]]]:
-    return [random_inputs(m, RUNS, np.random.default_rng(100 + case)) for case, m in enumerate(models)]
-
-
 def _assert_stateful_same(ours: list[list[np.ndarray]], reference: list[list[np.ndarray]]) -> None:
     """``assert_same`` (int8 and int16 bit for bit), and the reference must change from run to run."""
     assert_same(ours, reference)
@@ -66,26 +61,13 @@ def _assert_stateful_same(ours: list[list[np.ndarray]], reference: list[list[np.
 
 
 @pytest.mark.integration
-def test_state_carries_across_invocations_as_in_tflm(tmp_path: Path) -> None:
-    """Each case invoked RUNS times in a row by the host program and by the tflite-micro runtime: every run's output
+@pytest.mark.parametrize("board", ["host", "virtual-m4"])
+def test_state_carries_across_invocations_as_in_tflm(board: str, tmp_path: Path) -> None:
+    """Each case invoked RUNS times in a row by the generated code and by the tflite-micro runtime: every run's output
     equal, so both states moved and were kept exactly as TFLM keeps them."""
-    require_tool("g++")
     models = _models()
-    inputs = _inputs(models)
-    program = build_host_program(models, tmp_path)
-    for case, model in enumerate(models):
-        _assert_stateful_same(program.run(case, inputs[case]), oracle(model, inputs[case]))
-
-
-@pytest.mark.integration
-def test_state_carries_across_invocations_on_virtual_m4(tmp_path: Path) -> None:
-    require_tool("arm-none-eabi-g++")
-    require_tool("qemu-system-arm")
-    models = _models()
-    inputs = _inputs(models)
-    outputs = run_models("virtual-m4", models, inputs, tmp_path)
+    inputs, outputs = run_cases(board, models, tmp_path, RUNS, 1.0)
     for model, ins, outs in zip(models, inputs, outputs, strict=True):
-        assert len(outs) == RUNS
         _assert_stateful_same(outs, oracle(model, ins))
 
 
@@ -194,7 +176,6 @@ def test_keras_lstm_classifier_int8_and_float_on_virtual_m4(tmp_path: Path) -> N
     for model, result in zip(models, results, strict=True):
         assert model.main.operators[0].opcode == "UNIDIRECTIONAL_SEQUENCE_LSTM"
         assert not result.check.warnings and result.check.outputs[0].top1_agreement == 1.0
-    inputs = _inputs(models)
-    outputs = run_models("virtual-m4", models, inputs, tmp_path / "m4")
+    inputs, outputs = run_cases("virtual-m4", models, tmp_path / "m4", RUNS, 1.0)
     for model, ins, outs in zip(models, inputs, outputs, strict=True):
         assert_same(outs, oracle(model, ins))
