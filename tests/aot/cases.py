@@ -627,10 +627,25 @@ TANH = 4
 
 
 def lstm_model(
+    g: GraphBuilder, batches: int, steps: int, input_size: int, units: int, kind: str, *, time_major: bool = False, **kw
+) -> ModelInfo:
+    """One UNIDIRECTIONAL_SEQUENCE_LSTM (see :func:`lstm_layer`) on the model's input."""
+    in_shape = (steps, batches, input_size) if time_major else (batches, steps, input_size)
+    if kind == "float32":
+        in_q = F32
+    elif kind == "int8":
+        in_q = ("int8", float(g.rng.uniform(0.01, 0.05)), int(g.rng.integers(-20, 20)))
+    else:
+        in_q = ("int16", float(g.rng.uniform(1e-4, 4e-4)), 0)
+    x = g.input(in_shape, *in_q)
+    return g.model([lstm_layer(g, x, in_q, in_shape, units, kind, time_major=time_major, **kw)])
+
+
+def lstm_layer(
     g: GraphBuilder,
-    batches: int,
-    steps: int,
-    input_size: int,
+    x: int,
+    in_q: tuple,
+    in_shape: tuple[int, int, int],
     units: int,
     kind: str,
     *,
@@ -641,27 +656,24 @@ def lstm_model(
     drop: tuple[int, ...] = (),
     extra: dict[int, int] | None = None,
     variable: bool = True,
-) -> ModelInfo:
-    """UNIDIRECTIONAL_SEQUENCE_LSTM as TFLM runs it: float32, int8 activations with int8 weights and an int16 cell
-    state ("int8"), or int16 activations with int8 weights and int64 biases ("int16"). Scales as a converter picks
-    them: weights such that the gate sums stay within TFLM's Q3.12, biases at input scale x weights scale. The
-    keywords break a model for the refusal tests: ``drop`` leaves operands out, ``extra`` gives optional ones
-    (peephole, projection, layer norm) a tensor, ``variable`` False makes the states plain tensors."""
-    in_shape = (steps, batches, input_size) if time_major else (batches, steps, input_size)
-    out_shape = (steps, batches, units) if time_major else (batches, steps, units)
+) -> int:
+    """UNIDIRECTIONAL_SEQUENCE_LSTM on ``x`` (quantized as ``in_q``) as TFLM runs it, its output's index: float32,
+    int8 activations with int8 weights and an int16 cell state ("int8"), or int16 activations with int8 weights and
+    int64 biases ("int16"). Scales as a converter picks them: weights such that the gate sums stay within TFLM's
+    Q3.12, biases at input scale x weights scale. The keywords break it for the refusal tests: ``drop`` leaves
+    operands out, ``extra`` gives optional ones (peephole, projection, layer norm) a tensor, ``variable`` False makes
+    the states plain tensors."""
+    batches, input_size = in_shape[1 if time_major else 0], in_shape[2]
+    out_shape = (*in_shape[:2], units)
     if kind == "float32":
-        x = g.input(in_shape)
         weights = [g.weights((units, n)) for n in [input_size] * 4 + [units] * 4]
         biases = [g.weights((units,)) for _ in range(4)]
-        hidden_q, cell_q, out_q = F32, F32, F32
+        hidden_q, cell_q = F32, F32
     else:
         if kind == "int8":
-            in_q = ("int8", float(g.rng.uniform(0.01, 0.05)), int(g.rng.integers(-20, 20)))
             hidden_q = ("int8", float(g.rng.uniform(0.004, 0.01)), int(g.rng.integers(-10, 10)))
         else:
-            in_q = ("int16", float(g.rng.uniform(1e-4, 4e-4)), 0)
             hidden_q = ("int16", float(g.rng.uniform(2e-5, 4e-5)), 0)
-        x = g.input(in_shape, *in_q)
         in_range = in_q[1] * (128 if kind == "int8" else 32768)
         weights, biases = [], []
         for gate in range(4):
@@ -672,10 +684,10 @@ def lstm_model(
             bias_type = "int32" if kind == "int8" else "int64"
             values = (g.rng.standard_normal(units) / (in_q[1] * w_in)).astype(bias_type)
             biases.append(g.tensor((units,), bias_type, in_q[1] * w_in, 0, values))
-        cell_q, out_q = ("int16", cell_scale, 0), hidden_q
+        cell_q = ("int16", cell_scale, 0)
     hidden = (g.state if variable else g.tensor)((batches, units), *hidden_q)
     cell = (g.state if variable else g.tensor)((batches, units), *cell_q)
-    y = g.tensor(out_shape, *out_q)
+    y = g.tensor(out_shape, *hidden_q)
     operands = [x, *weights, -1, -1, -1, *biases, -1, -1, hidden, cell, -1, -1, -1, -1]
     for i, t in (extra or {}).items():
         operands[i] = t
@@ -685,7 +697,7 @@ def lstm_model(
         "UnidirectionalSequenceLSTMOptions", fused_activation_function=act, cell_clip=cell_clip, time_major=time_major
     )
     g.op("UNIDIRECTIONAL_SEQUENCE_LSTM", operands, [y], opts)
-    return g.model([y])
+    return y
 
 
 CASES["lstm_f32"] = lambda g: lstm_model(g, 2, 3, 4, 5, "float32")
