@@ -44,17 +44,7 @@ class LstmSpec(OpSpec):
 
 @analyzer("UNIDIRECTIONAL_SEQUENCE_LSTM")
 def analyze(ctx: Context, step: int, op: Operator) -> LstmSpec:
-    if len(op.inputs) != 24 or len(op.outputs) != 1 or op.outputs[0] < 0:
-        raise fail(step, op, "expected 24 inputs and one output (TFLM's kernel takes no other form)")
-    present = {i for i, t in enumerate(op.inputs) if t >= 0}
-    for name, operands in VARIANTS.items():
-        if present & set(operands):
-            raise fail(step, op, f"an LSTM with {name} is not supported (TFLM's kernel refuses it)")
-    if 1 not in present or 5 not in present or 12 not in present:
-        raise fail(step, op, "an LSTM without an input gate (CIFG) is not supported (TFLM's kernel refuses it)")
-    missing = [i for i in (INPUT, 2, 3, 4, 6, 7, 8, 13, 14, 15, HIDDEN, CELL) if i not in present]
-    if missing:
-        raise fail(step, op, f"operand {missing[0]} is missing")
+    _check_operands(step, op)
     inp, hidden, cell = (ctx.tensor(op.inputs[i]) for i in (INPUT, HIDDEN, CELL))
     out = ctx.tensor(op.outputs[0])
     kind = base.dtype(step, op, inp, "float32", "int8", "int16")
@@ -72,17 +62,7 @@ def analyze(ctx: Context, step: int, op: Operator) -> LstmSpec:
     input_size, units = inp.shape[2], hidden.shape[1]
     if min(steps, batches, input_size, units) < 1:
         raise fail(step, op, "its tensors have an empty dimension")
-    for gate, (w_in, w_rec, b) in GATES.items():
-        weights = ctx.tensor(op.inputs[w_in]), ctx.tensor(op.inputs[w_rec])
-        bias = ctx.tensor(op.inputs[b])
-        for t in weights:
-            base.dtype(step, op, t, "float32" if kind == "float32" else "int8")
-        base.dtype(step, op, bias, BIAS_TYPES[kind])
-        for t in (*weights, bias):
-            if not t.is_constant:
-                raise fail(step, op, f"the {gate} gate's weights and bias must be constant tensors")
-        if weights[0].shape != (units, input_size) or weights[1].shape != (units, units) or bias.shape != (units,):
-            raise fail(step, op, f"the {gate} gate's weights and bias do not match the input and state sizes")
+    _check_gates(ctx, step, op, kind, input_size, units)
     if hidden.elements != batches * units or cell.elements != batches * units:
         raise fail(step, op, "the hidden and cell states must hold batches x units values")
     if out.shape[:2] != inp.shape[:2] or out.shape[2] != units:
@@ -95,6 +75,36 @@ def analyze(ctx: Context, step: int, op: Operator) -> LstmSpec:
     if kind == "float32":
         return LstmSpec(step, op, kind, shape, {"cell_clip": clip})
     return LstmSpec(step, op, kind, shape, _integer_fields(ctx, step, op, inp, hidden, cell, clip))
+
+
+def _check_operands(step: int, op: Operator) -> None:
+    """The operands TFLM's kernel needs are there and those of the variants it refuses are not."""
+    if len(op.inputs) != 24 or len(op.outputs) != 1 or op.outputs[0] < 0:
+        raise fail(step, op, "expected 24 inputs and one output (TFLM's kernel takes no other form)")
+    present = {i for i, t in enumerate(op.inputs) if t >= 0}
+    for name, operands in VARIANTS.items():
+        if present & set(operands):
+            raise fail(step, op, f"an LSTM with {name} is not supported (TFLM's kernel refuses it)")
+    if not present >= set(GATES["input"]):
+        raise fail(step, op, "an LSTM without an input gate (CIFG) is not supported (TFLM's kernel refuses it)")
+    missing = sorted({INPUT, HIDDEN, CELL, *(i for operands in GATES.values() for i in operands)} - present)
+    if missing:
+        raise fail(step, op, f"operand {missing[0]} is missing")
+
+
+def _check_gates(ctx: Context, step: int, op: Operator, kind: str, input_size: int, units: int) -> None:
+    """Each gate's weights (float32, or int8 for the integer forms) and bias (of the form's type): constant, and
+    shaped units x input_size, units x units and units."""
+    for gate, (w_in, w_rec, b) in GATES.items():
+        weights = ctx.tensor(op.inputs[w_in]), ctx.tensor(op.inputs[w_rec])
+        bias = ctx.tensor(op.inputs[b])
+        for t in weights:
+            base.dtype(step, op, t, "float32" if kind == "float32" else "int8")
+        base.dtype(step, op, bias, BIAS_TYPES[kind])
+        if not all(t.is_constant for t in (*weights, bias)):
+            raise fail(step, op, f"the {gate} gate's weights and bias must be constant tensors")
+        if weights[0].shape != (units, input_size) or weights[1].shape != (units, units) or bias.shape != (units,):
+            raise fail(step, op, f"the {gate} gate's weights and bias do not match the input and state sizes")
 
 
 def _integer_fields(
