@@ -151,6 +151,7 @@ def _hybrid(g: GraphBuilder) -> ModelInfo:
         (_extra(17), "an LSTM with projection is not supported"),
         (_extra(21), "an LSTM with layer normalization is not supported"),
         (_with("float32", drop=(1, 5, 12)), "an LSTM without an input gate (CIFG) is not supported"),
+        (_with("int8", drop=(13,)), "operand 13 is missing"),
         (_with("int8", variable=False), "must be a variable tensor"),
         (_with("float32", act=6), "cell gate activation 6 is not supported (TFLM's kernel applies TANH only)"),
         (_with("int8", cell_scale=8.0), "cell state scale is outside 2^-43..4"),
