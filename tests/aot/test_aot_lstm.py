@@ -1,11 +1,12 @@
-"""UNIDIRECTIONAL_SEQUENCE_LSTM, a stateful op: randomized shapes, quantization, time or batch major, cell clip, each
-invoked several times in a row so the hidden and cell state carry over exactly as in TFLM,
-on the host and on virtual-m4; Reset() returns both states to TFLM's initial ones; the plan never lets another tensor
-use their bytes; what TFLM's kernel refuses, or this one does not take, is refused by name. test_aot_ops.py runs the
-fixed single-op cases (cases.py) as well."""
+"""UNIDIRECTIONAL_SEQUENCE_LSTM, a stateful op: randomized shapes, quantization, time or batch major and cell clip,
+each case invoked several times in a row so the hidden and cell state carry over exactly as in TFLM, on the host and
+on virtual-m4; Reset() returns both states to TFLM's initial ones; the plan never lets another tensor use their
+bytes; what TFLM's kernel refuses, or this one does not take, is refused by name; a Keras LSTM classifier converted
+by tinyflash runs on virtual-m4 as in TFLM. test_aot_ops.py runs the fixed single-op cases (cases.py) as well."""
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -18,7 +19,7 @@ from keras_models import lstm_classifier
 from modelbuilder import GraphBuilder, refusal
 from test_aot_ops import assert_same
 
-from conftest import require_tool
+from conftest import require_tool, unavailable
 from tinyflash.aot import generate
 from tinyflash.aot.planner import plan_memory
 from tinyflash.model import ModelInfo, load_model
@@ -172,6 +173,9 @@ def test_keras_lstm_classifier_int8_and_float_on_virtual_m4(tmp_path: Path) -> N
     int8 model equals TFLM bit for bit and the float one within the float tolerance."""
     require_tool("arm-none-eabi-g++")
     require_tool("qemu-system-arm")
+    for package in ("tensorflow", "tf_keras"):
+        if importlib.util.find_spec(package) is None:
+            unavailable(f"{package} is not installed (scripts/setup.sh installs it)")
     results = lstm_classifier(tmp_path)
     models = [load_model(r.out) for r in results]
     for model, result in zip(models, results, strict=True):
