@@ -44,18 +44,6 @@ struct LstmIntegerParams {
   int16_t cell_clip;  // cell_clip in the cell state's scale
 };
 
-// The accumulator of the 16x8 form: TFLite's 64-bit MultiplyByQuantizedMultiplier (a 16-bit multiplier).
-inline int32_t LstmRescale(int64_t acc, int32_t multiplier, int32_t shift) {
-  const int32_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
-  const int32_t total_shift = 15 - shift;
-  const int64_t rounded = acc * reduced + (INT64_C(1) << (total_shift - 1));
-  return static_cast<int32_t>(rounded >> total_shift);
-}
-
-inline int32_t LstmRescale(int32_t acc, int32_t multiplier, int32_t shift) {
-  return MultiplyByQuantizedMultiplier(acc, multiplier, shift);
-}
-
 // rows x units Q3.12 values: x (rows x depth, offset added) times weights^T, plus the bias when there is one.
 template <typename Activation, typename Bias>
 inline void LstmFullyConnected(int32_t rows, int32_t depth, int32_t units, const Activation* x, int32_t offset,
@@ -70,7 +58,7 @@ inline void LstmFullyConnected(int32_t rows, int32_t depth, int32_t units, const
       if (bias != nullptr) {
         acc += bias[c];
       }
-      out[b * units + c] = static_cast<int16_t>(Clamp(LstmRescale(acc, multiplier, shift), -32768, 32767));
+      out[b * units + c] = static_cast<int16_t>(Clamp(RescaleAccumulator(acc, multiplier, shift), -32768, 32767));
     }
   }
 }
