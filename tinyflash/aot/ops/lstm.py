@@ -32,7 +32,8 @@ VARIANTS = {
 TANH = 4
 #: TFLM's fixed scales: gate sums in Q3.12, gate activations in Q0.15.
 GATE_INPUT_SCALE, GATE_OUTPUT_SCALE = 2.0**-12, 2.0**-15
-BIAS_TYPES = {"float32": "float32", "int8": "int32", "int16": "int64"}
+#: The one bias type TFLM's LSTM reads per activation type (it casts the data; int32 biases for int16 are misread).
+BIAS_TYPE = {"float32": "float32", "int8": "int32", "int16": "int64"}
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def _check_gates(ctx: Context, step: int, op: Operator, kind: str, input_size: i
         bias = ctx.tensor(op.inputs[b])
         for t in weights:
             base.dtype(step, op, t, "float32" if kind == "float32" else "int8")
-        base.dtype(step, op, bias, BIAS_TYPES[kind])
+        base.dtype(step, op, bias, BIAS_TYPE[kind])
         if not all(t.is_constant for t in (*weights, bias)):
             raise fail(step, op, f"the {gate} gate's weights and bias must be constant tensors")
         if weights[0].shape != (units, input_size) or weights[1].shape != (units, units) or bias.shape != (units,):
