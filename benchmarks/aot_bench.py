@@ -11,7 +11,8 @@ to TFLM + CMSIS-NN. The TFLM figures are the anchors measured with board-lab (do
 takes 12-17 minutes); --reference-dir likewise measures TFLM's reference kernels. --model adds a model from
 elsewhere, e.g. TFLM's keyword_scrambled.tflite (tensorflow/lite/micro/models/ in tflite-micro; int16 input, SVDF,
 int16 SOFTMAX). Also: the arena against its lower bound and TFLM's, which implementation each op got, and with
---profile the instructions of every operator.
+--profile the instructions of every operator. Beside the shared models, one built here: a Keras LSTM classifier
+converted to int8 (tests/aot/keras_models.py; it needs tensorflow and tf_keras, as the tests do).
 """
 
 from __future__ import annotations
@@ -42,9 +43,12 @@ ANCHORS = {
     ("micro_speech_quantized", "virtual-m7"): (9.33e6, 1.49e6),
     # TFLM's keyword_scrambled (--model), measured with aot_bench's run_inference from board-lab trees, 2026-12-07.
     ("keyword_scrambled", "virtual-m4"): (275_480, 136_520),
+    # Built anew by each run (keras_lstm below; training may differ in the last bits): measured on one build of it,
+    # with tflm-tree trees at the same TFLM pin (2026-12-07).
+    ("keras_lstm_int8", "virtual-m4"): (159_120, 84_080),
 }
 #: Whole firmware (inference app) on virtual-m4, TFLM + CMSIS-NN: flash, RAM (same source).
-TFLM_FIRMWARE = {"person_detect": (387_320, 90_240)}
+TFLM_FIRMWARE = {"person_detect": (387_320, 90_240), "keras_lstm_int8": (77_112, 5_440)}
 GOAL = 0.8
 RUN_LINE = re.compile(r"^run: 0 inference_us: (\d+(?:\.\d+)?)")
 
@@ -110,6 +114,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         os.environ.setdefault("TINYFLASH_PIO_CORE_DIR", str(work / "core"))
+        paths.append(keras_lstm(work))
         memory_table(paths)
         speed_table(paths, work, args.cmsis_nn_dir, args.reference_dir)
         for path in paths:
@@ -117,6 +122,15 @@ def main() -> None:
             if args.profile:
                 for board_id in BOARDS:
                     profile_table(path, board_id, work)
+
+
+def keras_lstm(work: Path) -> Path:
+    """The Keras LSTM classifier of the tests, converted to int8 (UNIDIRECTIONAL_SEQUENCE_LSTM, STRIDED_SLICE,
+    FULLY_CONNECTED, SOFTMAX)."""
+    from keras_models import lstm_classifier
+
+    (result,) = lstm_classifier(work, ("int8",))
+    return result.out.rename(work / "keras_lstm_int8.tflite")
 
 
 def memory_table(paths: list[Path]) -> None:

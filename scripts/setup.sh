@@ -27,4 +27,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[dev,tensorflow,labgrid]'
+# Keras 2 beside TensorFlow's Keras 3: the TFLite converter fuses its LSTM layer into UNIDIRECTIONAL_SEQUENCE_LSTM (Keras
+# 3's LSTM becomes a WHILE loop), so the AOT tests build their Keras LSTM with it. --no-deps: it requires the
+# `tensorflow` distribution, which tensorflow-cpu provides under another name.
+.venv/bin/python -m pip install -q --no-deps 'tf-keras==2.21.*'
 echo "setup: ready ($(.venv/bin/tinyflash --version))"

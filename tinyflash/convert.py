@@ -408,6 +408,7 @@ def _check(model: ModelInfo, data: Dataset, reference: dict[str, np.ndarray], op
             interpreter = Interpreter(model)
             raw_outputs: dict[str, list[np.ndarray]] = {name: [] for name in out_pos}
             for i in range(data.samples):
+                interpreter.reset()  # each sample from the initial state, as TensorFlow ran it (LSTM, SVDF state)
                 feed = [np.empty(0)] * len(in_pos)
                 for name, pos in in_pos.items():
                     t = model.inputs[pos]

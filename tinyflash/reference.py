@@ -37,6 +37,14 @@ class Interpreter:
             self._litert = _litert(model)
             self.name = "ai-edge-litert"
 
+    def reset(self) -> None:
+        """Variable tensors (an LSTM's or SVDF's state) back to their initial values, as a fresh interpreter has."""
+        if self._tflm is not None:
+            self._tflm.reset()
+        else:
+            assert self._litert is not None
+            self._litert.reset_all_variables()
+
     def run(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
         if self._tflm is not None:
             for i, value in enumerate(inputs):

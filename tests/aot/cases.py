@@ -620,3 +620,89 @@ def chain16(g: GraphBuilder) -> ModelInfo:
 
 
 CASES["chain_16x8_conv_dw_fc"] = chain16
+
+
+#: TFLite's fused activation code for TANH, the one LSTM cell gate activation TFLM applies.
+TANH = 4
+
+
+def lstm_model(
+    g: GraphBuilder, batches: int, steps: int, input_size: int, units: int, kind: str, *, time_major: bool = False, **kw
+) -> ModelInfo:
+    """One UNIDIRECTIONAL_SEQUENCE_LSTM (see :func:`lstm_layer`) on the model's input."""
+    in_shape = (steps, batches, input_size) if time_major else (batches, steps, input_size)
+    if kind == "float32":
+        in_q = F32
+    elif kind == "int8":
+        in_q = ("int8", float(g.rng.uniform(0.01, 0.05)), int(g.rng.integers(-20, 20)))
+    else:
+        in_q = ("int16", float(g.rng.uniform(1e-4, 4e-4)), 0)
+    x = g.input(in_shape, *in_q)
+    return g.model([lstm_layer(g, x, in_q, in_shape, units, kind, time_major=time_major, **kw)])
+
+
+def lstm_layer(
+    g: GraphBuilder,
+    x: int,
+    in_q: tuple,
+    in_shape: tuple[int, int, int],
+    units: int,
+    kind: str,
+    *,
+    time_major: bool = False,
+    act: int = TANH,
+    cell_clip: float = 0.0,
+    cell_scale: float = 2.0**-11,
+    drop: tuple[int, ...] = (),
+    extra: dict[int, int] | None = None,
+    variable: bool = True,
+) -> int:
+    """UNIDIRECTIONAL_SEQUENCE_LSTM on ``x`` (quantized as ``in_q``) as TFLM runs it, its output's index: float32,
+    int8 activations with int8 weights and an int16 cell state ("int8"), or int16 activations with int8 weights and
+    int64 biases ("int16"). Scales as a converter picks them: weights such that the gate sums stay within TFLM's
+    Q3.12, biases at input scale x weights scale. The keywords break it for the refusal tests: ``drop`` leaves
+    operands out, ``extra`` gives optional ones (peephole, projection, layer norm) a tensor, ``variable`` False makes
+    the states plain tensors."""
+    batches, input_size = in_shape[1 if time_major else 0], in_shape[2]
+    out_shape = (*in_shape[:2], units)
+    if kind == "float32":
+        weights = [g.weights((units, n)) for n in [input_size] * 4 + [units] * 4]
+        biases = [g.weights((units,)) for _ in range(4)]
+        hidden_q, cell_q = F32, F32
+    else:
+        if kind == "int8":
+            hidden_q = ("int8", float(g.rng.uniform(0.004, 0.01)), int(g.rng.integers(-10, 10)))
+        else:
+            hidden_q = ("int16", float(g.rng.uniform(2e-5, 4e-5)), 0)
+        in_range = in_q[1] * (128 if kind == "int8" else 32768)
+        weights, biases = [], []
+        for gate in range(4):
+            w_in = float(g.rng.uniform(0.5, 1.5)) * 2 / (input_size**0.5 * in_range * 127)
+            w_rec = float(g.rng.uniform(0.5, 1.5)) * 2 / (units**0.5 * 127)
+            weights.insert(gate, g.weights((units, input_size), "int8", w_in))
+            weights.append(g.weights((units, units), "int8", w_rec))
+            bias_type = "int32" if kind == "int8" else "int64"
+            values = (g.rng.standard_normal(units) / (in_q[1] * w_in)).astype(bias_type)
+            biases.append(g.tensor((units,), bias_type, in_q[1] * w_in, 0, values))
+        cell_q = ("int16", cell_scale, 0)
+    hidden = (g.state if variable else g.tensor)((batches, units), *hidden_q)
+    cell = (g.state if variable else g.tensor)((batches, units), *cell_q)
+    y = g.tensor(out_shape, *hidden_q)
+    operands = [x, *weights, -1, -1, -1, *biases, -1, -1, hidden, cell, -1, -1, -1, -1]
+    for i, t in (extra or {}).items():
+        operands[i] = t
+    for i in drop:
+        operands[i] = -1
+    opts = options(
+        "UnidirectionalSequenceLSTMOptions", fused_activation_function=act, cell_clip=cell_clip, time_major=time_major
+    )
+    g.op("UNIDIRECTIONAL_SEQUENCE_LSTM", operands, [y], opts)
+    return y
+
+
+CASES["lstm_f32"] = lambda g: lstm_model(g, 2, 3, 4, 5, "float32")
+CASES["lstm_f32_time_major_clip"] = lambda g: lstm_model(g, 3, 2, 3, 4, "float32", time_major=True, cell_clip=0.6)
+CASES["lstm_i8"] = lambda g: lstm_model(g, 2, 4, 5, 3, "int8")
+CASES["lstm_i8_time_major_clip"] = lambda g: lstm_model(g, 2, 3, 6, 4, "int8", time_major=True, cell_clip=0.5)
+CASES["lstm_i16"] = lambda g: lstm_model(g, 1, 4, 3, 6, "int16")
+CASES["lstm_i16_time_major"] = lambda g: lstm_model(g, 3, 2, 4, 2, "int16", time_major=True, cell_scale=2.0**-12)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from cases import lstm_layer
 from modelbuilder import NONE, RELU, RELU6, RELU_N1_TO_1, SAME, VALID, GraphBuilder, options
 
 from tinyflash.model import ModelInfo
@@ -30,8 +31,11 @@ BINARY = {
     "int8": ("ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE", "PRELU"),
     "int16": ("ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM"),
 }
-TAILS = {"float32": ("mean", "fc_softmax", "svdf", "none"), "int8": ("mean", "fc_softmax", "svdf", "none")}
-TAILS["int16"] = ("fc", "none")
+TAILS = {
+    "float32": ("mean", "fc_softmax", "svdf", "lstm", "none"),
+    "int8": ("mean", "fc_softmax", "svdf", "lstm", "none"),
+}
+TAILS["int16"] = ("fc", "lstm", "none")
 
 
 def _q(rng: np.random.Generator, kind: str) -> tuple:
@@ -276,6 +280,14 @@ def random_graph(seed: int, dtype: str) -> ModelInfo:
         y = g.tensor((1, units), *sq)
         g.op("SOFTMAX", [f], [y], options("SoftmaxOptions", beta=1.0))
         cur = Value(y, (1, units), sq)
+    elif tail == "lstm":
+        # The rows as time steps, each row's pixels and channels as one step's features (a spectrogram's layout).
+        steps, features = cur.shape[1], cur.shape[2] * cur.shape[3]
+        r = g.tensor((1, steps, features), *cur.quant)
+        g.op("RESHAPE", [cur.index, g.const([1, steps, features])], [r], options("ReshapeOptions"))
+        units = int(rng.integers(2, 7))
+        y = lstm_layer(g, r, cur.quant, (1, steps, features), units, dtype, cell_clip=float(rng.choice([0.0, 1.0])))
+        return g.model([*outputs, y])
     return g.model([*outputs, cur.index])
 
 
