@@ -7,6 +7,8 @@ by tinyflash runs on virtual-m4 as in TFLM. test_aot_ops.py runs the fixed singl
 from __future__ import annotations
 
 import importlib.util
+import math
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -20,6 +22,7 @@ from modelbuilder import GraphBuilder, refusal
 from test_aot_ops import assert_same
 
 from conftest import require_tool, unavailable
+from tinyflash import aot
 from tinyflash.aot import generate
 from tinyflash.aot.planner import plan_memory
 from tinyflash.model import ModelInfo, load_model
@@ -88,6 +91,25 @@ def test_reset_returns_to_the_initial_state(tmp_path: Path) -> None:
         assert_same(ours, oracle(model, first) + oracle(model, second))
         carried = oracle(model, first + second)[len(first) :]
         assert any(a[0].tobytes() != b[0].tobytes() for a, b in zip(carried, ours[len(first) :], strict=True))
+
+
+def test_sigmoid_table_follows_its_stated_rule() -> None:
+    """The int16 gates' table is ours, computed by the rule its header states; TFLite's entries are what the rule gives
+    (44 of them are one above a plain rounding of the sigmoid), so the integer LSTM cases above pin it too."""
+    header = (Path(aot.__file__).parent / "kernels/common/sigmoid_int16.h").read_text()
+    body = header[header.index("kSigmoidTable[256] = {") : header.index("};")]
+    table = [int(v) for v in re.findall(r"\b\d+\b", body.split("{", 1)[1])]
+
+    def sigmoid(x: float) -> float:
+        return 1 / (1 + math.exp(-x))
+
+    def entry(i: int) -> int:
+        x, h = i / 24, 1 / 24
+        left = sigmoid(x - h / 2) - (sigmoid(x - h) + sigmoid(x)) / 2
+        right = sigmoid(x + h / 2) - (sigmoid(x) + sigmoid(x + h)) / 2
+        return round(65536 * (sigmoid(x) + (left + right) / 4))
+
+    assert table == [*(entry(i) for i in range(255)), 65535]
 
 
 def test_states_get_bytes_no_other_tensor_uses() -> None:

@@ -1,7 +1,8 @@
 // TFLite's int16 sigmoid and tanh (reference_integer_ops::Logistic and ::Tanh for int16): a table of sigmoid(i / 24)
 // in unsigned 0.16 fixed point, i = 0..255, read at |x| and interpolated linearly; tanh(x) = 2 sigmoid(2x) - 1 reads
-// the same table at twice the rate. The values are TFLite's own (rounded as it rounded them), not recomputed: the
-// LSTM tests compare every gate's result with TFLM's.
+// the same table at twice the rate. Each entry is 65536 sigmoid(i / 24) raised by half the mean error linear
+// interpolation makes at the midpoints on either side, rounded; the last is the ceiling, 65535. That rule gives
+// TFLite's entries exactly (tests/aot/test_aot_lstm.py recomputes the table from it).
 #ifndef TINYFLASH_AOT_COMMON_SIGMOID_INT16_H_
 #define TINYFLASH_AOT_COMMON_SIGMOID_INT16_H_
 
