@@ -267,7 +267,12 @@ def relu(ctx: Context, s: UnarySpec) -> list[str]:
     return [f"ReluInt8({name}, {_tensors(ctx, s.op)});"]
 
 
-@implementation("LOGISTIC", "TANH", name="reference", summary="TFLM's reference (gemmlowp fixed point)")
+@implementation(
+    "LOGISTIC",
+    "TANH",
+    name="reference",
+    summary="TFLM's reference (int8: gemmlowp fixed point; int16: a sigmoid table)",
+)
 def sigmoid(ctx: Context, s: UnarySpec) -> list[str]:
     name = base.op_name(s.step)
     kernel = "Logistic" if s.op.opcode == "LOGISTIC" else "Tanh"
@@ -277,11 +282,12 @@ def sigmoid(ctx: Context, s: UnarySpec) -> list[str]:
         return [f"{kernel}Float({name}, {_tensors(ctx, s.op)});"]
     if s.kind == "int16":
         p16 = _sigmoid16_params(s.step, s.op, s.input, s.output)
-        ctx.use(f"reference/{kernel.lower()}_int16.h")
+        ctx.use("reference/sigmoid_int16.h")
         ctx.params(
             "SigmoidInt16Params", name, {"count": s.output.elements, "multiplier": p16.multiplier, "shift": p16.shift}
         )
-        return [f"{kernel}Int16({name}, {_tensors(ctx, s.op)});"]
+        element = "SigmoidInt16" if s.op.opcode == "LOGISTIC" else "TanhInt16"
+        return [f"ApplyInt16<{element}>({name}, {_tensors(ctx, s.op)});"]
     p = quant.sigmoid_params(s.input.quant.scale, s.input.quant.zero_point)
     ctx.use(f"reference/{kernel.lower()}_int8.h")
     ctx.params(

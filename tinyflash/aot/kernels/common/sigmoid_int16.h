@@ -28,13 +28,6 @@ constexpr uint16_t kSigmoidTable[256] = {
     65533, 65533, 65533, 65533, 65533, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65535,
 };
 
-// The input rescaling of int16 LOGISTIC and TANH: (x * multiplier) >> shift, rounded, is x read as Q3.12 times 3.
-struct SigmoidInt16Params {
-  int32_t count;
-  int32_t multiplier;
-  int32_t shift;
-};
-
 // Sigmoid of (x * multiplier) >> shift (rounded) read as Q3.12 times 3; the result in Q0.15. TFLM's LSTM gates pass
 // multiplier 3 and shift 0 (a Q3.12 input).
 inline int16_t SigmoidInt16(int16_t x, int32_t multiplier, int32_t shift) {
