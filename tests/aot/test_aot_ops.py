@@ -103,12 +103,12 @@ def _sigmoid16(g: GraphBuilder, opcode: str, scale: float):
 @pytest.mark.integration
 def test_int16_logistic_and_tanh_match_tflm_for_every_input(tmp_path: Path) -> None:
     """int16 LOGISTIC and TANH over all 65,536 inputs: the power-of-two scales TFLM special-cases (2^-12, TANH's
-    2^-11, one CheckedLog2 reads as 2^-12), powers of two it does not, the smallest shift's range and random scales
-    up to the largest TFLM takes."""
+    2^-11, one CheckedLog2 reads as 2^-12), powers of two it does not, the smallest shift's range, random scales
+    up to the largest TFLM takes and a random power of two."""
     require_tool("g++")
     rng = np.random.default_rng(19)
     fixed = [2.0**-12, 2.0**-11, 2.0**-12 * 1.0005, 2.0**-10, 2.0**-13, 1e-9, 2.6]
-    scales = fixed + [float(10 ** rng.uniform(-5, 0.4)) for _ in range(3)]
+    scales = fixed + [float(10 ** rng.uniform(-5, 0.4)) for _ in range(3)] + [2.0 ** int(rng.integers(-16, 2))]
     models = _sigmoid16_models(scales)
     program = build_host_program(models, tmp_path)
     for case, model in enumerate(models):
