@@ -84,6 +84,47 @@ def test_int8_arithmetic_matches_tflm_for_every_pair_of_inputs(tmp_path: Path) -
         assert_same(program.run(case, inputs), oracle(model, inputs))
 
 
+#: Every int16 value, in 16 runs of 4096 (small enough for the virtual board's flash and serial line).
+INT16_VALUES = [[v] for v in np.arange(-32768, 32768, dtype=np.int16).reshape(16, 4096)]
+
+
+def _sigmoid16_models(scales: list[float]) -> list:
+    rng = np.random.default_rng(17)
+    return [_sigmoid16(GraphBuilder(rng), opcode, scale) for scale in scales for opcode in ("LOGISTIC", "TANH")]
+
+
+def _sigmoid16(g: GraphBuilder, opcode: str, scale: float):
+    x = g.input((4096,), "int16", scale, 0)
+    y = g.tensor((4096,), "int16", 2.0**-15, 0)
+    g.op(opcode, [x], [y])
+    return g.model([y])
+
+
+@pytest.mark.integration
+def test_int16_logistic_and_tanh_match_tflm_for_every_input(tmp_path: Path) -> None:
+    """int16 LOGISTIC and TANH over all 65,536 inputs: the power-of-two scales TFLM special-cases (2^-12, TANH's
+    2^-11, one CheckedLog2 reads as 2^-12), powers of two it does not, the smallest shift's range, random scales
+    up to the largest TFLM takes and a random power of two."""
+    require_tool("g++")
+    rng = np.random.default_rng(19)
+    fixed = [2.0**-12, 2.0**-11, 2.0**-12 * 1.0005, 2.0**-10, 2.0**-13, 1e-9, 2.6]
+    scales = fixed + [float(10 ** rng.uniform(-5, 0.4)) for _ in range(3)] + [2.0 ** int(rng.integers(-16, 2))]
+    models = _sigmoid16_models(scales)
+    program = build_host_program(models, tmp_path)
+    for case, model in enumerate(models):
+        assert_same(program.run(case, INT16_VALUES), oracle(model, INT16_VALUES))
+
+
+@pytest.mark.integration
+def test_int16_logistic_and_tanh_match_tflm_for_every_input_on_virtual_m4(tmp_path: Path) -> None:
+    require_tool("arm-none-eabi-g++")
+    require_tool("qemu-system-arm")
+    models = _sigmoid16_models([float(np.random.default_rng(23).uniform(1e-4, 1e-3))])
+    outputs = run_models("virtual-m4", models, [INT16_VALUES] * len(models), tmp_path)
+    for model, outs in zip(models, outputs, strict=True):
+        assert_same(outs, oracle(model, INT16_VALUES))
+
+
 @pytest.mark.integration
 def test_int8_div_matches_tflm_for_every_pair_with_a_nonzero_divisor(tmp_path: Path) -> None:
     """DIV over every int8 dividend and every divisor but the zero point (a zero divisor is undefined in TFLM), for

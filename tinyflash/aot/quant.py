@@ -185,6 +185,39 @@ def sigmoid_params(input_scale: float, zero_point: int) -> SigmoidParams:
     return SigmoidParams(zero_point, multiplier, shift, calculate_input_radius(integer_bits, shift))
 
 
+def checked_log2(x: float) -> tuple[int, bool]:
+    """TFLite's ``CheckedLog2``, in float32 as it computes: the nearest power of two's exponent, and whether ``x``
+    is within 1e-3 of it in log2 (int16 LOGISTIC/TANH and the LSTM read scales as powers of two by it)."""
+    f = np.float32
+    log2 = f(np.log(f(x))) * (f(1.0) / f(np.log(f(2.0))))
+    rounded = f(round_half_away(float(log2)))
+    return int(rounded), bool(abs(f(log2 - rounded)) < f(1e-3))
+
+
+@dataclass(frozen=True)
+class Sigmoid16Params:
+    """int16 LOGISTIC / TANH: the input read as Q3.12 times 3 by ``(x * multiplier + round) >> shift``."""
+
+    multiplier: int
+    shift: int
+
+
+def sigmoid16_params(opcode: str, input_scale: float) -> Sigmoid16Params:
+    """TFLM's int16 Prepare (``CalculateArithmeticOpDataLogistic``, TANH's ``CalculateArithmeticOpData``): a scale
+    CheckedLog2 reads as 2^-12 (TANH: also 2^-11) is taken as that power of two, multiplier ``3 << shift``;
+    any other becomes ``scale * 4096 * 3`` in double, doubled while at most 32767 / 2 (shift at most 31), truncated.
+    The kernel's resolution of the power-of-two case (multiplier 0) is done here."""
+    power, exact = checked_log2(input_scale)
+    shift = 12 + power
+    if exact and shift in ((0,) if opcode == "LOGISTIC" else (0, 1)):
+        return Sigmoid16Params(3 << shift, 0)
+    multiplier, shift = float(np.float32(input_scale)) * 4096.0 * 3.0, 0
+    while multiplier <= 32767.0 / 2.0 and shift <= 30:
+        shift += 1
+        multiplier *= 2.0
+    return Sigmoid16Params(int(multiplier), shift)
+
+
 def mean_multiplier(input_scale: float, output_scale: float, count: int) -> Multiplier:
     """int8 MEAN folds ``1/count`` into the requantization multiplier (TFLM's QuantizedMeanOrSum)."""
     m = quantize_multiplier(f32(input_scale) / f32(output_scale))

@@ -191,7 +191,8 @@ def analyze_unary(ctx: Context, step: int, op: Operator) -> UnarySpec:
     ins, out = base.io(ctx, step, op, 1)
     inp = ins[0]
     assert inp is not None
-    kind = base.dtype(step, op, inp, *(("float32", "int8", "int16") if op.opcode == "SOFTMAX" else ("float32", "int8")))
+    int16 = op.opcode in ("SOFTMAX", "LOGISTIC", "TANH")
+    kind = base.dtype(step, op, inp, *(("float32", "int8", "int16") if int16 else ("float32", "int8")))
     softmax_out = op.opcode == "SOFTMAX" and kind == "int8"
     base.dtype(step, op, out, *(("int8", "int16") if softmax_out else (kind,)))
     if inp.elements != out.elements:
@@ -203,11 +204,24 @@ def analyze_unary(ctx: Context, step: int, op: Operator) -> UnarySpec:
                 step, op, f"{out.dtype} output must have scale 1/{round(1 / scale)} and zero point {zero_point} "
                 "(as TFLM requires)"
             )  # fmt: skip
-    if kind == "int16":  # SOFTMAX: SoftmaxPrepare's requirements
+    if kind == "int16":
         base.zero_point_zero(step, op, inp, out)
-        if abs(out.quant.scale - 1 / 32768) > 0.001 / 32768:
+        if op.opcode == "SOFTMAX" and abs(out.quant.scale - 1 / 32768) > 0.001 / 32768:
             raise fail(step, op, "int16 output must have scale 1/32768 (as TFLM requires)")
+        if op.opcode != "SOFTMAX":
+            _sigmoid16_params(step, op, inp, out)
     return UnarySpec(step, op, kind, inp, out)
+
+
+def _sigmoid16_params(step: int, op: Operator, inp: Tensor, out: Tensor) -> quant.Sigmoid16Params:
+    """TFLM's int16 Prepare: the output scale must be 2^-15 by CheckedLog2; an input scale whose multiplier exceeds
+    15 bits (above about 2.67) fails its assertion (and could overflow the kernel's int32 product)."""
+    if quant.checked_log2(out.quant.scale) != (-15, True):
+        raise fail(step, op, "int16 output must have scale 1/32768 (as TFLM requires)")
+    p = quant.sigmoid16_params(op.opcode, inp.quant.scale)
+    if p.multiplier > 32767:
+        raise fail(step, op, f"int16 input scale {inp.quant.scale:g} is above 32767/12288 (TFLM's kernel asserts)")
+    return p
 
 
 #: The output quantization TFLM requires of SOFTMAX with an int8 input, per output type.
@@ -253,7 +267,12 @@ def relu(ctx: Context, s: UnarySpec) -> list[str]:
     return [f"ReluInt8({name}, {_tensors(ctx, s.op)});"]
 
 
-@implementation("LOGISTIC", "TANH", name="reference", summary="TFLM's reference (gemmlowp fixed point)")
+@implementation(
+    "LOGISTIC",
+    "TANH",
+    name="reference",
+    summary="TFLM's reference (int8: gemmlowp fixed point; int16: a sigmoid table)",
+)
 def sigmoid(ctx: Context, s: UnarySpec) -> list[str]:
     name = base.op_name(s.step)
     kernel = "Logistic" if s.op.opcode == "LOGISTIC" else "Tanh"
@@ -261,6 +280,14 @@ def sigmoid(ctx: Context, s: UnarySpec) -> list[str]:
         ctx.use(f"reference/{kernel.lower()}_float.h")
         ctx.params("ElementwiseParams", name, {"count": s.output.elements})
         return [f"{kernel}Float({name}, {_tensors(ctx, s.op)});"]
+    if s.kind == "int16":
+        p16 = _sigmoid16_params(s.step, s.op, s.input, s.output)
+        ctx.use("reference/sigmoid_int16.h")
+        ctx.params(
+            "SigmoidInt16Params", name, {"count": s.output.elements, "multiplier": p16.multiplier, "shift": p16.shift}
+        )
+        element = "SigmoidInt16" if s.op.opcode == "LOGISTIC" else "TanhInt16"
+        return [f"ApplyInt16<{element}>({name}, {_tensors(ctx, s.op)});"]
     p = quant.sigmoid_params(s.input.quant.scale, s.input.quant.zero_point)
     ctx.use(f"reference/{kernel.lower()}_int8.h")
     ctx.params(

@@ -136,13 +136,12 @@ def _integer_fields(
     hidden_m = _mul(GATE_OUTPUT_SCALE, GATE_OUTPUT_SCALE, hidden.quant.scale)
     # CheckedLog2 in float32, then TFLM's Tanh: (15 + power) - 3 as a left shift (multiplier 3 << shift) or, when
     # negative, a rounding right shift of 3 x.
-    f32 = np.float32
-    power = int(quant.round_half_away(float(f32(np.log(f32(cell.quant.scale))) * (f32(1.0) / f32(np.log(f32(2.0)))))))
+    power, _ = quant.checked_log2(cell.quant.scale)
     left = 12 + power
     if not -31 <= left <= 14:
         raise fail(step, op, "its cell state scale is outside 2^-43..4, where TFLM's int16 tanh of it is undefined")
     tanh_multiplier, tanh_shift = (3 << left, 0) if left >= 0 else (3, -left)
-    quantized_clip = int(min(max(float(f32(clip)) / float(f32(cell.quant.scale)), -32768.0), 32767.0))
+    quantized_clip = int(min(max(quant.f32(clip) / quant.f32(cell.quant.scale), -32768.0), 32767.0))
     return {
         "gates": gates,
         "input_offset": -inp.quant.zero_point,

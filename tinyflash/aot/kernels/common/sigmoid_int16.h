@@ -28,9 +28,11 @@ constexpr uint16_t kSigmoidTable[256] = {
     65533, 65533, 65533, 65533, 65533, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65535,
 };
 
-// Sigmoid of x in Q3.12 (TFLM's LSTM gates: input multiplier 3, no shift); the result in Q0.15.
-inline int16_t SigmoidInt16(int16_t x) {
-  const int32_t input = x * 3;
+// Sigmoid of (x * multiplier) >> shift (rounded) read as Q3.12 times 3; the result in Q0.15. TFLM's LSTM gates pass
+// multiplier 3 and shift 0 (a Q3.12 input).
+inline int16_t SigmoidInt16(int16_t x, int32_t multiplier, int32_t shift) {
+  const int32_t round = shift > 0 ? 1 << (shift - 1) : 0;
+  const int32_t input = (x * multiplier + round) >> shift;
   const uint32_t magnitude = static_cast<uint32_t>(abs(input));
   const uint32_t index = magnitude >> 9;
   uint32_t result;
@@ -45,8 +47,8 @@ inline int16_t SigmoidInt16(int16_t x) {
   return static_cast<int16_t>(result >> 10);
 }
 
-// Tanh of (x * multiplier) >> shift (rounded) read as Q3.12; the result in Q0.15. TFLM's LSTM passes multiplier 3 << n
-// and shift 0, or multiplier 3 and a right shift, from the power of two nearest the input's scale.
+// Tanh of (x * multiplier) >> shift (rounded) read as Q3.12 times 3; the result in Q0.15. TFLM's LSTM passes
+// multiplier 3 << n and shift 0, or multiplier 3 and a right shift, from the power of two nearest the input's scale.
 inline int16_t TanhInt16(int16_t x, int32_t multiplier, int32_t shift) {
   const int32_t round = shift > 0 ? 1 << (shift - 1) : 0;
   const int32_t input = (x * multiplier + round) >> shift;

@@ -74,7 +74,7 @@ inline void LstmGateIntegerEval(const LstmIntegerParams& p, const LstmGateIntege
                                        scratch);
   for (int32_t i = 0; i < rows * s.units; ++i) {
     const int32_t sum = Clamp(gate[i] + scratch[i], -32768, 32767);
-    gate[i] = cell_gate ? TanhInt16(static_cast<int16_t>(sum), 3, 0) : SigmoidInt16(static_cast<int16_t>(sum));
+    gate[i] = cell_gate ? TanhInt16(static_cast<int16_t>(sum), 3, 0) : SigmoidInt16(static_cast<int16_t>(sum), 3, 0);
   }
 }
 
