@@ -52,24 +52,6 @@ struct LstmInt8DspParams {
   const int32_t* bias;    // per unit pair, per gate: the input products' biases (offset folded), the recurrent ones'
 };
 
-// Two units' dot products with kDepth / 2 words of widened values, added to acc0 and acc1; returns the next weights.
-template <int32_t kDepth>
-__attribute__((always_inline)) inline const int8_t* LstmDot2(const int8_t* w, const uint32_t* x, int32_t& acc0,
-                                                             int32_t& acc1) {
-  TINYFLASH_UNROLL
-  for (int32_t k = 0; k < kDepth; k += 4) {
-    const uint32_t w0 = Load8x4(w), w1 = Load8x4(w + 4);
-    w += 8;
-    const uint32_t xa = x[0], xb = x[1];
-    x += 2;
-    acc0 = Smlad(xa, Sxtb16(w0), acc0);
-    acc0 = Smlad(xb, Sxtb16Ror8(w0), acc0);
-    acc1 = Smlad(xa, Sxtb16(w1), acc1);
-    acc1 = Smlad(xb, Sxtb16Ror8(w1), acc1);
-  }
-  return w;
-}
-
 // An accumulator in Q3.12, clamped to int16, as TFLM's fully connected step of a gate.
 __attribute__((always_inline)) inline int16_t LstmQ312(int32_t acc, int32_t multiplier, int32_t shift) {
   return static_cast<int16_t>(Clamp(MultiplyByQuantizedMultiplier(acc, multiplier, shift), -32768, 32767));
@@ -78,12 +60,12 @@ __attribute__((always_inline)) inline int16_t LstmQ312(int32_t acc, int32_t mult
 // One gate for two units: its activations into gate[0] and gate[1]; advances the weights and biases.
 template <const LstmInt8DspParams& P>
 __attribute__((always_inline)) inline void LstmGatePair(const LstmGateQuant& q, bool cell_gate, const int8_t*& w,
-                                                        const int32_t*& bias, const uint32_t* x,
-                                                        const uint32_t* hidden, int16_t* gate) {
+                                                        const int32_t*& bias, const uint32_t* x, const uint32_t* hidden,
+                                                        int16_t* gate) {
   int32_t in0 = bias[0], in1 = bias[1], rec0 = bias[2], rec1 = bias[3];
   bias += 4;
-  w = LstmDot2<P.input_depth>(w, x, in0, in1);
-  w = LstmDot2<P.units_depth>(w, hidden, rec0, rec1);
+  w = DotPair<P.input_depth>(w, x, in0, in1);
+  w = DotPair<P.units_depth>(w, hidden, rec0, rec1);
   gate[0] = LstmGateActivation(LstmQ312(in0, q.input_multiplier, q.input_shift),
                                LstmQ312(rec0, q.recurrent_multiplier, q.recurrent_shift), cell_gate);
   gate[1] = LstmGateActivation(LstmQ312(in1, q.input_multiplier, q.input_shift),

@@ -146,4 +146,23 @@ __attribute__((always_inline)) inline void ExpandRowPadded(const int8_t* input, 
   }
 }
 
+// Two channels' dot products with kDepth / 2 words of widened values (ExpandRowPadded's), added to acc0 and acc1;
+// the weights are the channel pair interleaved per 4 values (dsp/matmul_int8.h's layout). Returns the next weights.
+template <int32_t kDepth>
+__attribute__((always_inline)) inline const int8_t* DotPair(const int8_t* w, const uint32_t* x, int32_t& acc0,
+                                                            int32_t& acc1) {
+  TINYFLASH_UNROLL
+  for (int32_t k = 0; k < kDepth; k += 4) {
+    const uint32_t w0 = Load8x4(w), w1 = Load8x4(w + 4);
+    w += 8;
+    const uint32_t xa = x[0], xb = x[1];
+    x += 2;
+    acc0 = Smlad(xa, Sxtb16(w0), acc0);
+    acc0 = Smlad(xb, Sxtb16Ror8(w0), acc0);
+    acc1 = Smlad(xa, Sxtb16(w1), acc1);
+    acc1 = Smlad(xb, Sxtb16Ror8(w1), acc1);
+  }
+  return w;
+}
+
 #endif  // TINYFLASH_AOT_DSP_SIMD_H_

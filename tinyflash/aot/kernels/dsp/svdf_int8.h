@@ -106,18 +106,7 @@ __attribute__((noinline)) void SvdfInt8Dsp(const int8_t* input, int16_t* state, 
     const int8_t* w = P.weights_feature;
     for (int32_t f = 0; f < s.filters; f += 2) {  // an odd last filter is paired with a zero one
       int32_t acc0 = P.feature_bias[f], acc1 = P.feature_bias[f + 1];
-      const uint32_t* x = scratch;
-      TINYFLASH_UNROLL
-      for (int32_t k = 0; k < kDepth; k += 4) {
-        const uint32_t w0 = Load8x4(w), w1 = Load8x4(w + 4);
-        w += 8;
-        const uint32_t xa = x[0], xb = x[1];
-        x += 2;
-        acc0 = Smlad(xa, Sxtb16(w0), acc0);
-        acc0 = Smlad(xb, Sxtb16Ror8(w0), acc0);
-        acc1 = Smlad(xa, Sxtb16(w1), acc1);
-        acc1 = Smlad(xb, Sxtb16Ror8(w1), acc1);
-      }
+      w = DotPair<kDepth>(w, scratch, acc0, acc1);
       newest[f * kMemory] = SvdfStateValue<P>(acc0);
       if (s.filters % 2 == 0 || f + 1 < s.filters) {
         newest[(f + 1) * kMemory] = SvdfStateValue<P>(acc1);
