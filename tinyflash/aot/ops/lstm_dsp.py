@@ -14,7 +14,7 @@ import numpy as np
 from ..context import Context
 from ..registry import implementation
 from . import base
-from .conv_dsp import TEMPLATE_CODE_BYTES, matmul_layout
+from .conv_dsp import TEMPLATE_CODE_BYTES, accumulator_bounds, matmul_layout
 from .lstm import CELL, GATES, HIDDEN, INPUT, LstmSpec
 
 
@@ -62,6 +62,23 @@ def layout(ctx: Context, s: LstmSpec) -> tuple[np.ndarray, list[int]]:
     return np.concatenate(weights), words
 
 
+def _fast(ctx: Context, s: LstmSpec) -> bool:
+    """Whether every gate product's Q3.12 requantization may take the kernel's short path (LstmQ312): its biases fit
+    int32, |accumulator| x 2^(left shift) < 2^30 for every int8 input and hidden state, the right shift at most 30."""
+    ins = s.op.inputs
+    for gate, (w_in, w_rec, b) in GATES.items():
+        q = s.fields["gates"][gate]
+        products = (
+            (w_in, _values(ctx, ins[b], np.int32), s.fields["input_offset"], q["input_shift"]),
+            (w_rec, 0, s.fields["hidden_offset"], q["recurrent_shift"]),
+        )
+        for weights, bias, offset, shift in products:
+            folded, bounds = accumulator_bounds(_values(ctx, ins[weights], np.int8), np.asarray(bias), offset)
+            if (_wrap32(folded) != folded).any() or int(bounds.max()) << max(shift, 0) >= 2**30 or shift < -30:
+                return False
+    return True
+
+
 def _scratch(s: LstmSpec) -> int:
     """The row's input and hidden state widened to int16, padded to whole words."""
     return 2 * (_words(s.shape["input_size"]) + _words(s.shape["units"]))
@@ -76,6 +93,7 @@ def lstm_int8(ctx: Context, s: LstmSpec) -> list[str]:
     ctx.use("dsp/lstm_int8.h")
     skip = ("gates", "input_offset", "hidden_offset")
     fields = {"shape": s.shape, "input_depth": _words(s.shape["input_size"]), "units_depth": _words(s.shape["units"])}
+    fields["fast"] = _fast(ctx, s)
     fields |= s.fields["gates"] | {k: v for k, v in s.fields.items() if k not in skip}
     fields |= {
         "weights": ctx.array("int8_t", f"{name}Weights", weights, 16, align=True),

@@ -33,6 +33,7 @@ struct LstmInt8DspParams {
   LstmShape shape;
   int32_t input_depth;  // input_size rounded up to a multiple of 4
   int32_t units_depth;  // units rounded up to a multiple of 4
+  bool fast;            // every gate product's requantization may take the short path (see LstmQ312)
   LstmGateQuant forget;
   LstmGateQuant input;
   LstmGateQuant cell;
@@ -52,9 +53,20 @@ struct LstmInt8DspParams {
   const int32_t* bias;    // per unit pair, per gate: the input products' biases (offset folded), the recurrent ones'
 };
 
-// An accumulator in Q3.12, clamped to int16, as TFLM's fully connected step of a gate.
+// An accumulator in Q3.12, clamped to int16, as TFLM's fully connected step of a gate. kFast (the generator proved
+// |acc| x 2^max(shift, 0) < 2^30 and shift >= -30 for every input) takes dsp/requantize.h's short path:
+// SaturatingRoundingDoublingHighMul(acc << l, m) == SMMULR(acc << (l + 1), m), then TFLM's rounding right shift as
+// (x + 2^(e-1) - [x < 0]) >> e.
+template <bool kFast>
 __attribute__((always_inline)) inline int16_t LstmQ312(int32_t acc, int32_t multiplier, int32_t shift) {
-  return static_cast<int16_t>(Clamp(MultiplyByQuantizedMultiplier(acc, multiplier, shift), -32768, 32767));
+  int32_t scaled;
+  if (kFast) {
+    const int32_t x = Smmulr(ShiftLeftWrapping(acc, shift > 0 ? shift + 1 : 1), multiplier);
+    scaled = shift >= 0 ? x : (x + (1 << (-shift - 1)) + (x >> 31)) >> -shift;
+  } else {
+    scaled = MultiplyByQuantizedMultiplier(acc, multiplier, shift);
+  }
+  return static_cast<int16_t>(Clamp(scaled, -32768, 32767));
 }
 
 // One gate for two units: its activations into gate[0] and gate[1]; advances the weights and biases.
@@ -66,10 +78,10 @@ __attribute__((always_inline)) inline void LstmGatePair(const LstmGateQuant& q, 
   bias += 4;
   w = DotPair<P.input_depth>(w, x, in0, in1);
   w = DotPair<P.units_depth>(w, hidden, rec0, rec1);
-  gate[0] = LstmGateActivation(LstmQ312(in0, q.input_multiplier, q.input_shift),
-                               LstmQ312(rec0, q.recurrent_multiplier, q.recurrent_shift), cell_gate);
-  gate[1] = LstmGateActivation(LstmQ312(in1, q.input_multiplier, q.input_shift),
-                               LstmQ312(rec1, q.recurrent_multiplier, q.recurrent_shift), cell_gate);
+  gate[0] = LstmGateActivation(LstmQ312<P.fast>(in0, q.input_multiplier, q.input_shift),
+                               LstmQ312<P.fast>(rec0, q.recurrent_multiplier, q.recurrent_shift), cell_gate);
+  gate[1] = LstmGateActivation(LstmQ312<P.fast>(in1, q.input_multiplier, q.input_shift),
+                               LstmQ312<P.fast>(rec1, q.recurrent_multiplier, q.recurrent_shift), cell_gate);
 }
 
 // One row: x (input_size values), its hidden and cell state (units values each, updated), its output.
