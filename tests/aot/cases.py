@@ -661,13 +661,15 @@ def lstm_layer(
     drop: tuple[int, ...] = (),
     extra: dict[int, int] | None = None,
     variable: bool = True,
+    bias_range: int = 0,
 ) -> int:
     """UNIDIRECTIONAL_SEQUENCE_LSTM on ``x`` (quantized as ``in_q``) as TFLM runs it, its output's index: float32,
     int8 activations with int8 weights and an int16 cell state ("int8"), or int16 activations with int8 weights and
     int64 biases ("int16"). Scales as a converter picks them: weights such that the gate sums stay within TFLM's
     Q3.12, biases at input scale x weights scale. The keywords break it for the refusal tests: ``drop`` leaves
     operands out, ``extra`` gives optional ones (peephole, projection, layer norm) a tensor, ``variable`` False makes
-    the states plain tensors."""
+    the states plain tensors. ``bias_range`` (int8) draws the biases from +-bias_range instead: large ones saturate
+    the gates and keep an optimized kernel off its short requantization path."""
     batches, input_size = in_shape[1 if time_major else 0], in_shape[2]
     out_shape = (*in_shape[:2], units)
     if kind == "float32":
@@ -688,6 +690,8 @@ def lstm_layer(
             weights.append(g.weights((units, units), "int8", w_rec))
             bias_type = "int32" if kind == "int8" else "int64"
             values = (g.rng.standard_normal(units) / (in_q[1] * w_in)).astype(bias_type)
+            if bias_range:
+                values = g.rng.integers(-bias_range, bias_range, units).astype(bias_type)
             biases.append(g.tensor((units,), bias_type, in_q[1] * w_in, 0, values))
         cell_q = ("int16", cell_scale, 0)
     hidden = (g.state if variable else g.tensor)((batches, units), *hidden_q)

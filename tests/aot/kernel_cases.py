@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from cases import lstm_model
 from modelbuilder import NONE, RELU, RELU6, RELU_N1_TO_1, SAME, VALID, GraphBuilder, options
 
 from tinyflash.model import ModelInfo
@@ -151,6 +152,19 @@ def _svdf(
     return g.model([y])
 
 
+def _lstm(seed: int) -> ModelInfo:
+    """int8 LSTM: 1-3 batches, 1-5 steps, input sizes and units odd and even (the kernel pads both to words and units
+    to pairs), time or batch major, a cell clip that bites or none, cell scales not always a power of two; the hidden
+    state's zero point is not 0 (the kernel folds it into a bias); every third case has biases over the whole int32
+    range, which saturate the gates and take TFLM's general requantization."""
+    rng = np.random.default_rng(seed)
+    batches, steps, input_size, units = (int(rng.integers(1, n)) for n in (4, 6, 14, 12))
+    return lstm_model(GraphBuilder(rng), batches, steps, input_size, units, "int8", time_major=bool(rng.integers(2)),
+                      cell_clip=float(rng.choice([0.0, 0.4, 1.5])),
+                      cell_scale=float(2.0 ** rng.integers(-13, -9) * rng.choice([1.0, 1.3])),
+                      bias_range=2**31 - 1 if seed % 3 == 1 else 0)  # fmt: skip
+
+
 def kernel_cases(count: int = 8) -> list[KernelCase]:
     """``count`` random cases per optimized implementation (seeded: the same cases on every run)."""
     cases = []
@@ -188,6 +202,7 @@ def kernel_cases(count: int = 8) -> list[KernelCase]:
         m = _svdf(500 + i, int(rng.integers(1, 4)), int(rng.integers(1, 50)), int(rng.integers(1, 9)),
                   int(rng.integers(1, 4)), int(rng.integers(1, 13)), i % 3 == 1)  # fmt: skip
         cases.append(KernelCase(f"svdf_{i}", "svdf_dsp", m))
+        cases.append(KernelCase(f"lstm_{i}", "lstm_dsp", _lstm(600 + i)))
     return cases
 
 

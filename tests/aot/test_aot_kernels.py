@@ -24,10 +24,12 @@ NAMES = [c.name for c in CASES]
 
 #: More invocations than an SVDF case's memory, so the state fills, and the saturated runs move through it.
 STATEFUL_RUNS = 13
+#: The implementations that keep a state across invocations.
+STATEFUL = {"svdf_dsp", "lstm_dsp"}
 
 
 def _inputs(case: int) -> list[list[np.ndarray]]:
-    later = STATEFUL_RUNS if CASES[case].implementation == "svdf_dsp" else 0
+    later = STATEFUL_RUNS if CASES[case].implementation in STATEFUL else 0
     return extreme_inputs(CASES[case].model, np.random.default_rng(case), later)
 
 
@@ -91,15 +93,29 @@ def test_optimized_kernels_match_reference_on_qemu(board: str, defines: tuple[st
             )
 
 
+def _run_check(name: str, tmp_path: Path) -> None:
+    """Builds tests/aot/<name>.cc against the kernel library for the host and runs it: it prints "ok" when every
+    value it tries matches TFLM."""
+    compiler = require_tool("g++")
+    program = tmp_path / name
+    source = Path(__file__).with_name(f"{name}.cc")
+    args = [compiler, *HOST_FLAGS, "-I", str(library.KERNELS_DIR), str(source), "-o", str(program)]
+    subprocess.run(args, check=True, timeout=300)
+    result = subprocess.run([str(program)], capture_output=True, text=True, timeout=300)
+    assert (result.returncode, result.stdout) == (0, "ok\n"), result.stdout
+
+
 @pytest.mark.integration
 def test_svdf_short_requantization_paths_equal_tflm_at_every_tie(tmp_path: Path) -> None:
     """Rounding ties are too rare in random sums to trust the cases above with them: svdf_requantize_check.cc puts the
     output path at every tie of both of TFLM's roundings around the int8 range, runs of consecutive sums and the int32
     limits, and the feature path's left shifts over their whole range, against MultiplyByQuantizedMultiplier."""
-    compiler = require_tool("g++")
-    program = tmp_path / "svdf_requantize_check"
-    source = Path(__file__).with_name("svdf_requantize_check.cc")
-    args = [compiler, *HOST_FLAGS, "-I", str(library.KERNELS_DIR), str(source), "-o", str(program)]
-    subprocess.run(args, check=True, timeout=300)
-    result = subprocess.run([str(program)], capture_output=True, text=True, timeout=300)
-    assert (result.returncode, result.stdout) == (0, "ok\n"), result.stdout
+    _run_check("svdf_requantize_check", tmp_path)
+
+
+@pytest.mark.integration
+def test_lstm_short_requantization_equals_tflm_at_every_tie(tmp_path: Path) -> None:
+    """The LSTM kernel's Q3.12 short path: a rounding tie moves a gate sum by one, which the gates' sigmoid and the
+    int8 hidden state usually absorb, so the cases above cannot be trusted with it; lstm_requantize_check.cc tries
+    left and right shifts over every sum the generator lets take the path, and the ties of the right shift."""
+    _run_check("lstm_requantize_check", tmp_path)

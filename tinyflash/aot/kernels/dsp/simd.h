@@ -126,4 +126,43 @@ inline int32_t SaturateInt8(int32_t x) { return x < -128 ? -128 : (x > 127 ? 127
 
 #endif
 
+// One row of kSize int8 values widened to int16 pairs as dsp/matmul_int8.h's ExpandRows does, (x0, x2), (x1, x3)
+// per word; the last word's values past kSize are zero (the kernels pad their weights with zeros there too).
+template <int32_t kSize>
+__attribute__((always_inline)) inline void ExpandRowPadded(const int8_t* input, uint32_t* scratch) {
+  int32_t k = 0;
+  for (; k + 4 <= kSize; k += 4) {
+    const uint32_t x = Load8x4(input + k);
+    *scratch++ = Sxtb16(x);
+    *scratch++ = Sxtb16Ror8(x);
+  }
+  if (k < kSize) {
+    uint32_t x = 0;
+    for (int32_t j = 0; k + j < kSize; ++j) {
+      x |= static_cast<uint32_t>(static_cast<uint8_t>(input[k + j])) << (8 * j);
+    }
+    *scratch++ = Sxtb16(x);
+    *scratch = Sxtb16Ror8(x);
+  }
+}
+
+// Two channels' dot products with kDepth / 2 words of widened values (ExpandRowPadded's), added to acc0 and acc1;
+// the weights are the channel pair interleaved per 4 values (dsp/matmul_int8.h's layout). Returns the next weights.
+template <int32_t kDepth>
+__attribute__((always_inline)) inline const int8_t* DotPair(const int8_t* w, const uint32_t* x, int32_t& acc0,
+                                                            int32_t& acc1) {
+  TINYFLASH_UNROLL
+  for (int32_t k = 0; k < kDepth; k += 4) {
+    const uint32_t w0 = Load8x4(w), w1 = Load8x4(w + 4);
+    w += 8;
+    const uint32_t xa = x[0], xb = x[1];
+    x += 2;
+    acc0 = Smlad(xa, Sxtb16(w0), acc0);
+    acc0 = Smlad(xb, Sxtb16Ror8(w0), acc0);
+    acc1 = Smlad(xa, Sxtb16(w1), acc1);
+    acc1 = Smlad(xb, Sxtb16Ror8(w1), acc1);
+  }
+  return w;
+}
+
 #endif  // TINYFLASH_AOT_DSP_SIMD_H_

@@ -59,26 +59,6 @@ __attribute__((always_inline)) inline void SvdfShiftStateInt16(int16_t* state) {
   }
 }
 
-// One batch's input widened to int16 pairs as dsp/matmul_int8.h's ExpandRows does, (x0, x2), (x1, x3) per word;
-// the last word's values past input_size are zero (their weights are zero too).
-template <int32_t kInputSize>
-__attribute__((always_inline)) inline void SvdfExpandInput(const int8_t* input, uint32_t* scratch) {
-  int32_t k = 0;
-  for (; k + 4 <= kInputSize; k += 4) {
-    const uint32_t x = Load8x4(input + k);
-    *scratch++ = Sxtb16(x);
-    *scratch++ = Sxtb16Ror8(x);
-  }
-  if (k < kInputSize) {
-    uint32_t x = 0;
-    for (int32_t j = 0; k + j < kInputSize; ++j) {
-      x |= static_cast<uint32_t>(static_cast<uint8_t>(input[k + j])) << (8 * j);
-    }
-    *scratch++ = Sxtb16(x);
-    *scratch = Sxtb16Ror8(x);
-  }
-}
-
 // The requantized feature dot product, as the state stores it: clamped to int16, then the zero point added, as TFLM.
 template <const SvdfInt8DspParams& P>
 __attribute__((always_inline)) inline int16_t SvdfStateValue(int32_t dot) {
@@ -121,23 +101,12 @@ __attribute__((noinline)) void SvdfInt8Dsp(const int8_t* input, int16_t* state, 
   constexpr int32_t kTimeStride = (kMemory + 1) / 2 * 2;
   SvdfShiftStateInt16<s.batches * s.filters * kMemory>(state);
   for (int32_t b = 0; b < s.batches; ++b) {
-    SvdfExpandInput<s.input_size>(input + b * s.input_size, scratch);
+    ExpandRowPadded<s.input_size>(input + b * s.input_size, scratch);
     int16_t* newest = state + b * s.filters * kMemory + kMemory - 1;
     const int8_t* w = P.weights_feature;
     for (int32_t f = 0; f < s.filters; f += 2) {  // an odd last filter is paired with a zero one
       int32_t acc0 = P.feature_bias[f], acc1 = P.feature_bias[f + 1];
-      const uint32_t* x = scratch;
-      TINYFLASH_UNROLL
-      for (int32_t k = 0; k < kDepth; k += 4) {
-        const uint32_t w0 = Load8x4(w), w1 = Load8x4(w + 4);
-        w += 8;
-        const uint32_t xa = x[0], xb = x[1];
-        x += 2;
-        acc0 = Smlad(xa, Sxtb16(w0), acc0);
-        acc0 = Smlad(xb, Sxtb16Ror8(w0), acc0);
-        acc1 = Smlad(xa, Sxtb16(w1), acc1);
-        acc1 = Smlad(xb, Sxtb16Ror8(w1), acc1);
-      }
+      w = DotPair<kDepth>(w, scratch, acc0, acc1);
       newest[f * kMemory] = SvdfStateValue<P>(acc0);
       if (s.filters % 2 == 0 || f + 1 < s.filters) {
         newest[(f + 1) * kMemory] = SvdfStateValue<P>(acc1);

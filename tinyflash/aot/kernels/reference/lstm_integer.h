@@ -63,6 +63,12 @@ inline void LstmFullyConnected(int32_t rows, int32_t depth, int32_t units, const
   }
 }
 
+// A gate's two Q3.12 fully connected values summed (saturating) and activated: tanh for the cell gate, else sigmoid.
+inline int16_t LstmGateActivation(int16_t from_input, int16_t from_hidden, bool cell_gate) {
+  const int16_t sum = static_cast<int16_t>(Clamp(from_input + from_hidden, -32768, 32767));
+  return cell_gate ? TanhInt16(sum, 3, 0) : SigmoidInt16(sum, 3, 0);
+}
+
 template <typename Activation, typename Bias>
 inline void LstmGateIntegerEval(const LstmIntegerParams& p, const LstmGateInteger& g, int32_t rows, const Activation* x,
                                 const Activation* hidden, bool cell_gate, int16_t* gate, int16_t* scratch) {
@@ -73,8 +79,7 @@ inline void LstmGateIntegerEval(const LstmIntegerParams& p, const LstmGateIntege
                                        static_cast<const Bias*>(nullptr), g.recurrent_multiplier, g.recurrent_shift,
                                        scratch);
   for (int32_t i = 0; i < rows * s.units; ++i) {
-    const int32_t sum = Clamp(gate[i] + scratch[i], -32768, 32767);
-    gate[i] = cell_gate ? TanhInt16(static_cast<int16_t>(sum), 3, 0) : SigmoidInt16(static_cast<int16_t>(sum), 3, 0);
+    gate[i] = LstmGateActivation(gate[i], scratch[i], cell_gate);
   }
 }
 
@@ -84,12 +89,32 @@ inline int32_t LstmMul(int32_t a, int32_t b, int32_t multiplier, int32_t shift, 
   return Clamp(zero_point + MultiplyByQuantizedMultiplier(a * b, multiplier, shift), lo, hi);
 }
 
+// One cell state value updated: forget x cell + input gate x cell gate, clipped when the op has a cell clip. Params:
+// LstmIntegerParams or an optimized kernel's params with the same fields.
+template <typename Params>
+inline int16_t LstmUpdatedCell(const Params& p, int16_t forget, int16_t in_gate, int16_t cell_gate, int16_t cell) {
+  const int32_t kept = LstmMul(forget, cell, p.forget_multiplier, p.forget_shift, 0, -32768, 32767);
+  const int32_t added = LstmMul(in_gate, cell_gate, p.update_multiplier, p.update_shift, 0, -32768, 32767);
+  int16_t updated = static_cast<int16_t>(Clamp(kept + added, -32768, 32767));
+  if (p.clip) {
+    updated = updated < p.cell_clip ? updated : p.cell_clip;
+    updated = updated > -p.cell_clip ? updated : static_cast<int16_t>(-p.cell_clip);
+  }
+  return updated;
+}
+
+// One hidden state value: tanh(cell) x output gate, requantized to the hidden state's scale and zero point.
+template <typename Activation, typename Params>
+inline Activation LstmHiddenValue(const Params& p, int16_t cell, int16_t out_gate) {
+  const int16_t activated = TanhInt16(cell, p.cell_tanh_multiplier, p.cell_tanh_shift);
+  return static_cast<Activation>(LstmMul(activated, out_gate, p.hidden_multiplier, p.hidden_shift, p.hidden_zero_point,
+                                         IntRange<Activation>::kMin, IntRange<Activation>::kMax));
+}
+
 // Activation: int8_t with Bias int32_t, or int16_t with Bias int64_t. scratch: 4 x batches x units int16s.
 template <typename Activation, typename Bias>
 inline void LstmInteger(const LstmIntegerParams& p, const Activation* input, Activation* hidden_state,
                         int16_t* cell_state, int16_t* scratch, Activation* output) {
-  const int32_t lo = sizeof(Activation) == 1 ? -128 : -32768;
-  const int32_t hi = -lo - 1;
   const LstmGateInteger* gates[] = {&p.forget, &p.input, &p.cell, &p.output};
   auto gate = [&](int32_t which, int32_t rows, const Activation* x, const Activation* hidden, int16_t* out,
                   int16_t* fc) {
@@ -98,22 +123,13 @@ inline void LstmInteger(const LstmIntegerParams& p, const Activation* input, Act
   auto update_cell = [&](int32_t count, const int16_t* forget, const int16_t* in_gate, const int16_t* cell_gate,
                          int16_t* cell) {
     for (int32_t i = 0; i < count; ++i) {
-      const int32_t kept = LstmMul(forget[i], cell[i], p.forget_multiplier, p.forget_shift, 0, -32768, 32767);
-      const int32_t added = LstmMul(in_gate[i], cell_gate[i], p.update_multiplier, p.update_shift, 0, -32768, 32767);
-      int16_t updated = static_cast<int16_t>(Clamp(kept + added, -32768, 32767));
-      if (p.clip) {
-        updated = updated < p.cell_clip ? updated : p.cell_clip;
-        updated = updated > -p.cell_clip ? updated : static_cast<int16_t>(-p.cell_clip);
-      }
-      cell[i] = updated;
+      cell[i] = LstmUpdatedCell(p, forget[i], in_gate[i], cell_gate[i], cell[i]);
     }
   };
   // TFLM writes tanh(cell) to the forget gate's buffer first; element by element the result is the same.
   auto update_hidden = [&](int32_t count, const int16_t* cell, const int16_t* out_gate, int16_t*, Activation* hidden) {
     for (int32_t i = 0; i < count; ++i) {
-      const int16_t activated = TanhInt16(cell[i], p.cell_tanh_multiplier, p.cell_tanh_shift);
-      hidden[i] = static_cast<Activation>(
-          LstmMul(activated, out_gate[i], p.hidden_multiplier, p.hidden_shift, p.hidden_zero_point, lo, hi));
+      hidden[i] = LstmHiddenValue<Activation>(p, cell[i], out_gate[i]);
     }
   };
   LstmEval(p.shape, input, hidden_state, cell_state, scratch, output, gate, update_cell, update_hidden);
