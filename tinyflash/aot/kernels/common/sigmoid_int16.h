@@ -28,21 +28,29 @@ constexpr uint16_t kSigmoidTable[256] = {
     65533, 65533, 65533, 65533, 65533, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65535,
 };
 
+// (x * multiplier) >> shift, rounded: the input as the table reads it (Q3.12 times 3).
+inline int32_t SigmoidTableInput(int16_t x, int32_t multiplier, int32_t shift) {
+  const int32_t round = shift > 0 ? 1 << (shift - 1) : 0;
+  return (x * multiplier + round) >> shift;
+}
+
+// The table read at magnitude / 2^bits and interpolated linearly (fixed point with `bits` more fraction bits);
+// `saturated` past its last entry.
+inline uint32_t SigmoidTableAt(uint32_t magnitude, uint32_t bits, uint32_t saturated) {
+  const uint32_t index = magnitude >> bits;
+  if (index >= 255) {
+    return saturated;
+  }
+  const uint32_t low = kSigmoidTable[index];
+  const uint32_t high = kSigmoidTable[index + 1];
+  return (low << bits) + (magnitude & ((UINT32_C(1) << bits) - 1)) * (high - low);
+}
+
 // Sigmoid of (x * multiplier) >> shift (rounded) read as Q3.12 times 3; the result in Q0.15. TFLM's LSTM gates pass
 // multiplier 3 and shift 0 (a Q3.12 input).
 inline int16_t SigmoidInt16(int16_t x, int32_t multiplier, int32_t shift) {
-  const int32_t round = shift > 0 ? 1 << (shift - 1) : 0;
-  const int32_t input = (x * multiplier + round) >> shift;
-  const uint32_t magnitude = static_cast<uint32_t>(abs(input));
-  const uint32_t index = magnitude >> 9;
-  uint32_t result;
-  if (index >= 255) {
-    result = UINT32_C(0x7FFF) << 10;
-  } else {
-    const uint32_t low = kSigmoidTable[index];
-    const uint32_t high = kSigmoidTable[index + 1];
-    result = (low << 9) + (magnitude & 0x1ff) * (high - low);
-  }
+  const int32_t input = SigmoidTableInput(x, multiplier, shift);
+  uint32_t result = SigmoidTableAt(static_cast<uint32_t>(abs(input)), 9, UINT32_C(0x7FFF) << 10);
   result = input >= 0 ? result + (1 << 9) : (UINT32_C(1) << 25) - result + (1 << 9) - 1;
   return static_cast<int16_t>(result >> 10);
 }
@@ -50,18 +58,8 @@ inline int16_t SigmoidInt16(int16_t x, int32_t multiplier, int32_t shift) {
 // Tanh of (x * multiplier) >> shift (rounded) read as Q3.12 times 3; the result in Q0.15. TFLM's LSTM passes
 // multiplier 3 << n and shift 0, or multiplier 3 and a right shift, from the power of two nearest the input's scale.
 inline int16_t TanhInt16(int16_t x, int32_t multiplier, int32_t shift) {
-  const int32_t round = shift > 0 ? 1 << (shift - 1) : 0;
-  const int32_t input = (x * multiplier + round) >> shift;
-  const uint32_t magnitude = static_cast<uint32_t>(abs(input));
-  const uint32_t index = magnitude >> 8;
-  int32_t result;
-  if (index >= 255) {
-    result = 0xFFFF << 8;
-  } else {
-    const uint32_t low = kSigmoidTable[index];
-    const uint32_t high = kSigmoidTable[index + 1];
-    result = static_cast<int32_t>((low << 8) + (magnitude & 0xFF) * (high - low));
-  }
+  const int32_t input = SigmoidTableInput(x, multiplier, shift);
+  int32_t result = static_cast<int32_t>(SigmoidTableAt(static_cast<uint32_t>(abs(input)), 8, UINT32_C(0xFFFF) << 8));
   result = input >= 0 ? result - (1 << 23) + (1 << 7) : -result + (1 << 23) + (1 << 7) - 1;
   return static_cast<int16_t>(result >> 8);
 }
