@@ -2,6 +2,10 @@
 
 Profiles are data. This module only knows their schema, so a typo in a profile is reported with the
 file name and the key instead of surfacing as a KeyError in a later stage.
+
+A profile with ``supported = false`` is a board users will ask for (TFLM's own board list names it) that tinyflash
+cannot build for: it holds only the board's names, the reason and what would be needed. Looking one up is the
+one place that refuses it, so `build`, `inspect`, `test` and the rack all say why instead of "unknown board".
 """
 
 from __future__ import annotations
@@ -59,6 +63,8 @@ class Tflm:
     header: str = ""
     #: Arduino core macros that break TFLM's C++ headers and must be undefined after the umbrella header.
     undef_macros: tuple[str, ...] = ()
+    #: Why no TFLM library is offered on this board (`--runtime tflm` is refused with it unless --tflm-dir).
+    unavailable: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,20 @@ class Board:
         return [f"{v:04x}:{p:04x}" for v, p in self.usb_ids]
 
 
+@dataclass(frozen=True)
+class UnsupportedBoard:
+    """A board tinyflash knows and refuses: listed by `boards --all`, an error naming the reason when asked for."""
+
+    id: str
+    name: str
+    mcu: str
+    core: str
+    reason: str
+    needs: str
+    source: Path
+    aliases: tuple[str, ...] = ()
+
+
 # key -> (type, required). Nested tables are validated by their own schema below.
 _SCHEMA: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "id": (str, True),
@@ -132,6 +152,17 @@ _SCHEMA: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "qemu": (dict, False),
     "tflm": (dict, False),
     "target": (dict, False),
+    "supported": (bool, False),
+}
+_UNSUPPORTED_SCHEMA: dict[str, tuple[type | tuple[type, ...], bool]] = {
+    "id": (str, True),
+    "name": (str, True),
+    "supported": (bool, True),
+    "mcu": (str, True),
+    "core": (str, True),
+    "reason": (str, True),
+    "needs": (str, True),
+    "aliases": (list, False),
 }
 _PIO_SCHEMA: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "platform": (str, True),
@@ -153,6 +184,7 @@ _TFLM_SCHEMA = {
     "idf_components": (list, False),
     "header": (str, False),
     "undef_macros": (list, False),
+    "unavailable": (str, False),
 }
 
 
@@ -180,14 +212,41 @@ def _usb_id(text: Any, path: Path) -> tuple[int, int]:
         raise BoardError(f"{path.name}: USB id {text!r} is not VID:PID in hex", "write it like '2341:805a'") from None
 
 
-def parse_board(path: Path) -> Board:
-    """Load and validate one profile."""
+def _read_profile(path: Path) -> dict[str, Any]:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise BoardError(f"{path.name} is not valid TOML: {exc}", f"fix {path}") from None
     except OSError as exc:
         raise BoardError(f"cannot read board profile {path}: {exc.strerror}", "check the file") from None
+    if isinstance(raw.get("id"), str) and path.stem != raw["id"]:
+        raise BoardError(f"{path.name}: id '{raw['id']}' does not match the file name", f"rename or fix {path}")
+    return raw
+
+
+def parse_profile(path: Path) -> Board | UnsupportedBoard:
+    """Load and validate one profile, supported or not."""
+    raw = _read_profile(path)
+    if raw.get("supported", True):
+        return parse_board(path, raw)
+    _check(raw, _UNSUPPORTED_SCHEMA, "", path)
+    return UnsupportedBoard(
+        id=raw["id"],
+        name=raw["name"],
+        mcu=raw["mcu"],
+        core=raw["core"],
+        reason=raw["reason"],
+        needs=raw["needs"],
+        source=path,
+        aliases=tuple(str(a) for a in raw.get("aliases", [])),
+    )
+
+
+def parse_board(path: Path, raw: dict[str, Any] | None = None) -> Board:
+    """Load and validate one profile of a supported board."""
+    raw = _read_profile(path) if raw is None else raw
+    if not raw.get("supported", True):
+        raise BoardError(f"{path.name} describes a board tinyflash does not support", f"fix {path}")
     _check(raw, _SCHEMA, "", path)
     for key, schema in (
         ("platformio", _PIO_SCHEMA),
@@ -203,8 +262,6 @@ def parse_board(path: Path) -> Board:
         raise BoardError(f"{path.name}: kind must be one of {', '.join(KINDS)}", f"fix {path}")
     if raw["runner"] not in RUNNERS:
         raise BoardError(f"{path.name}: runner must be one of {', '.join(RUNNERS)}", f"fix {path}")
-    if path.stem != raw["id"]:
-        raise BoardError(f"{path.name}: id '{raw['id']}' does not match the file name", f"rename or fix {path}")
     if raw.get("console", "waits-for-reader") not in CONSOLES:
         raise BoardError(f"{path.name}: console must be one of {', '.join(CONSOLES)}", f"fix {path}")
     if raw["runner"] == "qemu" and "qemu" not in raw:
@@ -272,6 +329,7 @@ def _tflm(table: dict[str, Any]) -> Tflm:
         idf_components=tuple(str(d) for d in table.get("idf_components", [])),
         header=table.get("header", ""),
         undef_macros=tuple(str(m) for m in table.get("undef_macros", [])),
+        unavailable=table.get("unavailable", ""),
     )
 
 
@@ -280,12 +338,10 @@ def boards_dir() -> Path:
 
 
 @cache
-def all_boards(directory: Path | None = None) -> tuple[Board, ...]:
-    """Every profile, real boards first, then virtual, each group by id."""
-    directory = directory or boards_dir()
-    boards = [parse_board(p) for p in sorted(directory.glob("*.toml"))]
+def _profiles(directory: Path) -> tuple[tuple[Board, ...], tuple[UnsupportedBoard, ...]]:
+    profiles = [parse_profile(p) for p in sorted(directory.glob("*.toml"))]
     seen: dict[str, Path] = {}
-    for b in boards:
+    for b in profiles:
         for name in (b.id, *b.aliases):
             key = name.lower()
             if key in seen:
@@ -294,16 +350,36 @@ def all_boards(directory: Path | None = None) -> tuple[Board, ...]:
                     "make ids and aliases unique",
                 )
             seen[key] = b.source
-    return tuple(sorted(boards, key=lambda b: (b.kind != "real", b.id)))
+    boards = [b for b in profiles if isinstance(b, Board)]
+    unsupported = [b for b in profiles if isinstance(b, UnsupportedBoard)]
+    return tuple(sorted(boards, key=lambda b: (b.kind != "real", b.id))), tuple(unsupported)
+
+
+def all_boards(directory: Path | None = None) -> tuple[Board, ...]:
+    """Every supported profile, real boards first, then virtual, each group by id."""
+    return _profiles(directory or boards_dir())[0]
+
+
+def unsupported_boards(directory: Path | None = None) -> tuple[UnsupportedBoard, ...]:
+    """The boards tinyflash knows and cannot build for, by id."""
+    return _profiles(directory or boards_dir())[1]
+
+
+def _named(board: Board | UnsupportedBoard, wanted: str) -> bool:
+    return wanted == board.id.lower() or wanted in (a.lower() for a in board.aliases)
 
 
 def get_board(name: str, directory: Path | None = None) -> Board:
-    """Look a board up by id or alias (case-insensitive); unknown names list the close matches."""
+    """Look a board up by id or alias (case-insensitive); a known but unsupported board is refused with its
+    reason, unknown names list the close matches."""
     boards = all_boards(directory)
     wanted = name.strip().lower()
     for b in boards:
-        if wanted == b.id.lower() or wanted in (a.lower() for a in b.aliases):
+        if _named(b, wanted):
             return b
+    for u in unsupported_boards(directory):
+        if _named(u, wanted):
+            raise BoardError(f"{u.name} ({u.id}) is not supported: {u.reason}", f"it would need {u.needs}")
     names = [n for b in boards for n in (b.id, *b.aliases)]
     close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.5)
     hint = f"did you mean {', '.join(close)}?" if close else "run `tinyflash boards` to list them"
