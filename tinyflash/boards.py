@@ -97,6 +97,8 @@ class Board:
     tflm: Tflm = field(default_factory=Tflm)
     #: CPU features the generated code may use (`[target] features`, from TARGET_FEATURES).
     target_features: tuple[str, ...] = ()
+    #: Libraries the sine app's output handler includes (pinned PlatformIO lib_deps), only in that app's builds.
+    output_lib_deps: tuple[str, ...] = ()
     notes: str = ""
 
     @property
@@ -138,6 +140,7 @@ _SCHEMA: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "ram_bytes": (int, True),
     "baud": (int, True),
     "output_handler": (str, True),
+    "output_lib_deps": (list, False),
     "inferences_per_cycle": (int, True),
     "runner": (str, True),
     "aliases": (list, False),
@@ -306,6 +309,7 @@ def parse_board(path: Path, raw: dict[str, Any] | None = None) -> Board:
         console=raw.get("console", "waits-for-reader"),
         tflm=_tflm(raw.get("tflm", {})),
         target_features=features,
+        output_lib_deps=tuple(str(d) for d in raw.get("output_lib_deps", [])),
         notes=raw.get("notes", ""),
     )
 

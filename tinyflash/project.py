@@ -109,6 +109,11 @@ def check_tflm(model: ModelInfo, board: Board, tflm_dir: Path | None) -> TflmTre
                 f"{board.id} builds offline, and TFLM's C++ sources are not available offline",
                 "use --runtime aot, or pass --tflm-dir with a TFLM source tree",
             )
+        if board.tflm.unavailable:
+            raise TinyflashError(
+                f"--runtime tflm on {board.id}: {board.tflm.unavailable}",
+                "use --runtime aot (no library needed), or pass --tflm-dir with a TFLM source tree",
+            )
         return None
     if board.platformio.framework == "espidf":
         raise TinyflashError(
@@ -286,7 +291,7 @@ def _context(
         "tflm_undef": board.tflm.undef_macros if _tflm_umbrella(board, tree) else (),
         "tflm_flags": (TFLM_FLAGS + (tree.build_flags if tree else ())) if runtime == "tflm" else (),
         "src_flags": ("-Wall", "-Wextra", *board.platformio.src_flags),
-        "lib_deps": _lib_deps(board, runtime, tree),
+        "lib_deps": _lib_deps(board, app, runtime, tree),
         "build_cache_dir": BUILD_CACHE_DIR if runtime == "tflm" and board.platformio.framework != "espidf" else "",
         "lib_ignore": board.tflm.lib_ignore if runtime == "tflm" and tree is None else (),
         "samples": sample_inputs(model) if app == "inference" else [],
@@ -301,12 +306,13 @@ def _tflm_umbrella(board: Board, tree: TflmTree | None) -> str:
     return "" if tree is not None else board.tflm.header
 
 
-def _lib_deps(board: Board, runtime: str, tree: TflmTree | None) -> list[str]:
+def _lib_deps(board: Board, app: str, runtime: str, tree: TflmTree | None) -> list[str]:
+    deps = list(board.output_lib_deps) if app == "sine" else []
     if runtime != "tflm":
-        return []
+        return deps
     if tree is not None:
-        return [LIBRARY_NAME]  # lib/tflm/, found by name (a library without an owner is never downloaded)
-    return list(board.tflm.lib_deps)
+        return [*deps, LIBRARY_NAME]  # lib/tflm/, found by name (a library without an owner is never downloaded)
+    return [*deps, *board.tflm.lib_deps]
 
 
 def _virtual_platform_spec() -> str:
