@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import IN_CI, require_tool
+from fake_tflm_tree import fake_tree
 from tflite_builder import running_sum, tiny_dense
 from tinyflash.arena import estimate_arena
 from tinyflash.boards import get_board
@@ -40,6 +41,9 @@ _STUB_LAYOUT = {
     "tflm_schema_generated.h": "tensorflow/lite/schema/schema_generated.h",
     "TensorFlowLite.h": "TensorFlowLite.h",
     "Arduino.h": "Arduino.h",
+    "SPI.h": "SPI.h",
+    "Adafruit_NeoPixel.h": "Adafruit_NeoPixel.h",
+    "TFT_eSPI.h": "TFT_eSPI.h",
 }
 
 
@@ -53,7 +57,9 @@ def _stub_tree() -> Path:
 
 
 STUBS = _stub_tree()
-REAL_BOARDS = ["nano33ble", "sparkfun_edge", "esp32", "disco_f746ng"]
+REAL_BOARDS = ["nano33ble", "sparkfun_edge", "esp32", "disco_f746ng", "wio_terminal", "esp_eye", "edgebadge", "cpb"]
+#: Boards with no TFLM library (issue 15): `--runtime tflm` is refused there, so their goldens are AOT projects.
+NO_TFLM_LIBRARY = ["wio_terminal", "edgebadge", "cpb"]
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
 
@@ -65,8 +71,10 @@ def _no_golden_updates_in_ci():
 
 
 def _render(model_path: Path, board: str, **options):
+    """The board's default project: TFLM where a library is offered (the first four boards' goldens), else AOT."""
     m = load_model(model_path)
-    return m, render_project(m, get_board(board), BuildOptions(runtime="tflm", **options), estimate_arena(m))
+    runtime = "aot" if board in NO_TFLM_LIBRARY else "tflm"
+    return m, render_project(m, get_board(board), BuildOptions(runtime=runtime, **options), estimate_arena(m))
 
 
 # Files whose content does not depend on the board: one golden copy per model, in golden/<model>-common/.
@@ -94,6 +102,14 @@ def test_golden_projects(board, model_name):
         if rel == "src/model_data.cc":
             assert _array_bytes(text) == m.data
             continue
+        if rel == "src/model_aot.cc":
+            # The generated model depends on the target's features only (tests/aot checks its numbers): the same
+            # file as for the Nano 33 BLE, another Cortex-M4F, but for the target line in its header comment; not
+            # a golden copy (person_detect's is 1.5 MB).
+            _, nano = _render_runtime(path, "nano33ble", "aot")
+            assert get_board(board).target_features == get_board("nano33ble").target_features
+            assert text == nano.files[rel].replace("// Target: nano33ble ", f"// Target: {board} ", 1)
+            continue
         golden = (common if rel in COMMON else folder) / rel
         if UPDATE:
             golden.parent.mkdir(parents=True, exist_ok=True)
@@ -101,7 +117,7 @@ def test_golden_projects(board, model_name):
         assert golden.is_file(), f"new generated file {rel}: review it, then UPDATE_GOLDEN=1"
         assert text == golden.read_text(), f"{rel} differs from {golden}"
     expected = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
-    assert expected == set(plan.files) - COMMON - {"src/model_data.cc"}
+    assert expected == set(plan.files) - COMMON - {"src/model_data.cc", "src/model_aot.cc"}
 
 
 def _array_bytes(text: str) -> bytes:
@@ -122,6 +138,9 @@ def test_platformio_ini_parses_with_platformio(board, hello_float, tmp_path):
     assert config.get(f"env:{board}", "board") == b.platformio.board
     assert config.get(f"env:{board}", "platform") == b.platformio.platform
     assert config.get(f"env:{board}", "monitor_speed") == b.baud
+    if board in NO_TFLM_LIBRARY:
+        assert config.get(f"env:{board}", "lib_deps") == list(b.output_lib_deps)  # the sine app's handler's
+        return
     flags = config.get(f"env:{board}", "build_flags")
     assert "-DNDEBUG" in flags and "-DTF_LITE_STRIP_ERROR_STRINGS" in flags
     if b.platformio.framework == "arduino":
@@ -362,23 +381,60 @@ def test_every_resolver_method_exists_in_tflm():
     assert set(RESOLVER_METHODS.values()) | set(CUSTOM_RESOLVER_METHODS.values()) == declared
 
 
+#: What the boards' variant.h defines that a handler uses (Adafruit_nRF52_Arduino 1.7.0, circuitplayground_nrf52840).
+VARIANT_DEFINES = {"cpb": ["-DPIN_NEOPIXEL=8", "-DNEOPIXEL_NUM=10"]}
+
+
 @pytest.mark.parametrize(
     ("board", "cpu"),
-    [("nano33ble", "cortex-m4"), ("sparkfun_edge", "cortex-m4"), ("disco_f746ng", "cortex-m7")],
-)
+    [("nano33ble", "cortex-m4"), ("sparkfun_edge", "cortex-m4"), ("disco_f746ng", "cortex-m7"),
+     ("wio_terminal", "cortex-m4"), ("edgebadge", "cortex-m4"), ("cpb", "cortex-m4")],
+)  # fmt: skip
 def test_arduino_board_sources_compile(board, cpu, hello_int8, tmp_path):
-    """The Arduino glue and each board's output handler, type-checked for its CPU against tests/cpp_stubs/Arduino.h
-    (the API's shapes only: this proves the code is well-formed C++ for that API, not that the core links it)."""
+    """The Arduino glue and each board's output handler, type-checked for its CPU against tests/cpp_stubs (Arduino.h,
+    SPI.h, Adafruit_NeoPixel.h, TFT_eSPI.h: the APIs' shapes only; this proves the code is well-formed C++ for those
+    APIs, not that the core links it)."""
     exe = require_tool("arm-none-eabi-g++")
     _, plan = _render(hello_int8, board)
     write_project(tmp_path, plan.files)
     fpu = "-mfpu=fpv5-sp-d16" if cpu == "cortex-m7" else "-mfpu=fpv4-sp-d16"
     proc = subprocess.run(
         [exe, "-std=gnu++17", f"-mcpu={cpu}", "-mthumb", "-mfloat-abi=hard", fpu, "-Wall", "-Wextra", "-Werror",
-         "-fsyntax-only", "-I.", f"-I{STUBS}", "output_handler.cc", "board_arduino.cc"],
+         *VARIANT_DEFINES.get(board, []), "-fsyntax-only", "-I.", f"-I{STUBS}", "output_handler.cc",
+         "board_arduino.cc"],
         cwd=tmp_path / "src", capture_output=True, text=True,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("board", NO_TFLM_LIBRARY)
+def test_runtime_tflm_without_a_library_is_refused_and_auto_picks_aot(board, hello_int8, tmp_path):
+    """No TFLM library compiles on these cores: --runtime tflm says so and what to do instead; auto never gets
+    there (AOT takes every model the library could)."""
+    m = load_model(hello_int8)
+    with pytest.raises(TinyflashError, match=f"--runtime tflm on {board}: no TFLM library") as err:
+        render_project(m, get_board(board), BuildOptions(runtime="tflm"), estimate_arena(m))
+    assert "--runtime aot" in err.value.hint and "--tflm-dir" in err.value.hint
+    assert render_project(m, get_board(board), BuildOptions(), estimate_arena(m)).runtime == "aot"
+
+
+@pytest.mark.parametrize("board", NO_TFLM_LIBRARY)
+@pytest.mark.parametrize("app", ["sine", "inference"])
+def test_a_tflm_tree_builds_on_the_boards_without_a_library(board, app, hello_int8, tmp_path):
+    """--tflm-dir works on any core: the tree is the project's lib/tflm, next to the sine handler's own library."""
+    from platformio.project.config import ProjectConfig
+
+    m = load_model(hello_int8)
+    tree = fake_tree(tmp_path / "tree")
+    plan = render_project(m, get_board(board), BuildOptions(app=app, runtime="tflm", tflm_dir=tree), estimate_arena(m))
+    assert plan.runtime == "tflm" and "lib/tflm/library.json" in plan.files
+    ini = tmp_path / "platformio.ini"
+    ini.write_text(plan.files["platformio.ini"])
+    config = ProjectConfig(str(ini))
+    config.validate(envs=[board])
+    handler_deps = list(get_board(board).output_lib_deps) if app == "sine" else []
+    assert config.get(f"env:{board}", "lib_deps") == [*handler_deps, "tflm"]
+    assert "-DTF_LITE_STATIC_MEMORY" in config.get(f"env:{board}", "build_flags")
 
 
 @pytest.mark.parametrize("model_name", ["hello_world_float", "person_detect"])
@@ -412,14 +468,16 @@ def test_tflm_header_warnings_stay_out_of_the_users_log(model_name, tmp_path):
 
 @pytest.mark.parametrize(
     ("board", "cpu"),
-    [("nano33ble", "cortex-m4"), ("sparkfun_edge", "cortex-m4"), ("disco_f746ng", "cortex-m7")],
-)
+    [("nano33ble", "cortex-m4"), ("sparkfun_edge", "cortex-m4"), ("disco_f746ng", "cortex-m7"),
+     ("wio_terminal", "cortex-m4"), ("edgebadge", "cortex-m4"), ("cpb", "cortex-m4")],
+)  # fmt: skip
 def test_validate_app_compiles_for_real_boards(board, cpu, hello_int8, tmp_path):
     """`tinyflash test` on a real board: the validate app and its framing, type-checked for the board's CPU with
     -Werror against tests/cpp_stubs/Arduino.h (the API's shapes; the link itself runs on the virtual boards)."""
     exe = require_tool("arm-none-eabi-g++")
     m = load_model(hello_int8)
-    plan = render_project(m, get_board(board), BuildOptions(app="validate", runtime="tflm"), estimate_arena(m))
+    runtime = "aot" if board in NO_TFLM_LIBRARY else "tflm"
+    plan = render_project(m, get_board(board), BuildOptions(app="validate", runtime=runtime), estimate_arena(m))
     assert plan.app == "validate" and plan.build_id != 0
     write_project(tmp_path, plan.files)
     fpu = "-mfpu=fpv5-sp-d16" if cpu == "cortex-m7" else "-mfpu=fpv4-sp-d16"
