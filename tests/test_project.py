@@ -78,14 +78,17 @@ def _render(model_path: Path, board: str, **options):
 
 
 # Files whose content does not depend on the board: one golden copy per model, in golden/<model>-common/.
+# The Arduino glue differs by baud rate only, and every Arduino board here runs at 115200.
 COMMON = {
     "src/main_functions.h", "src/model_runtime.h", "src/tensor_io.h", "src/serial_line.h", "src/serial_line.cc",
     "src/sample_inputs.h", "src/sample_inputs.cc", "src/model_data.h", "src/output_handler.h",
-    "src/tinyflash_board.h",
+    "src/tinyflash_board.h", "src/board_arduino.cc",
 }  # fmt: skip
+#: Boards whose project is another's but for names and the sine app's output: checked against that one's goldens.
+TWINS = {"esp_eye": "esp32"}
 
 
-@pytest.mark.parametrize("board", REAL_BOARDS)
+@pytest.mark.parametrize("board", [b for b in REAL_BOARDS if b not in TWINS])
 @pytest.mark.parametrize("model_name", ["hello_world_float", "person_detect"])
 def test_golden_projects(board, model_name):
     """Every generated file equals the reviewed golden copy (UPDATE_GOLDEN=1 rewrites them after review).
@@ -118,6 +121,27 @@ def test_golden_projects(board, model_name):
         assert text == golden.read_text(), f"{rel} differs from {golden}"
     expected = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
     assert expected == set(plan.files) - COMMON - {"src/model_data.cc", "src/model_aot.cc"}
+
+
+@pytest.mark.parametrize("board", sorted(TWINS))
+@pytest.mark.parametrize("model_name", ["hello_world_float", "person_detect"])
+def test_twin_boards_render_their_twins_project(board, model_name):
+    """The ESP-EYE builds as esp32dev on ESP-IDF, exactly as the esp32 profile does: every file is the esp32
+    project's with the board's id and name in place of esp32's, but the sine app's output handler (its own golden)."""
+    from conftest import shared_model
+
+    path = shared_model(f"{model_name}.tflite")
+    twin = get_board(TWINS[board])
+    _, plan = _render(path, board)
+    _, twin_plan = _render(path, twin.id)
+    assert set(plan.files) == set(twin_plan.files)
+    b = get_board(board)
+    for rel, text in plan.files.items():
+        if rel == "src/output_handler.cc":
+            assert text == (GOLDEN / f"{model_name}-{board}" / rel).read_text()
+            continue
+        ours = text.replace(b.name, twin.name).replace(f"{model_name}_{board}", f"{model_name}_{twin.id}")
+        assert re.sub(rf"\b{board}\b", twin.id, ours) == twin_plan.files[rel], rel
 
 
 def _array_bytes(text: str) -> bytes:

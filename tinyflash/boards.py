@@ -129,12 +129,17 @@ class UnsupportedBoard:
 
 
 # key -> (type, required). Nested tables are validated by their own schema below.
-_SCHEMA: dict[str, tuple[type | tuple[type, ...], bool]] = {
+#: What every profile says, supported or not: the names users look it up by and what the chip is.
+_IDENTITY_SCHEMA: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "id": (str, True),
     "name": (str, True),
-    "kind": (str, True),
+    "aliases": (list, False),
     "mcu": (str, True),
     "core": (str, True),
+}
+_SCHEMA: dict[str, tuple[type | tuple[type, ...], bool]] = {
+    **_IDENTITY_SCHEMA,
+    "kind": (str, True),
     "clock_hz": (int, True),
     "flash_bytes": (int, True),
     "ram_bytes": (int, True),
@@ -143,7 +148,6 @@ _SCHEMA: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "output_lib_deps": (list, False),
     "inferences_per_cycle": (int, True),
     "runner": (str, True),
-    "aliases": (list, False),
     "app_flash_bytes": (int, False),
     "framework_flash_bytes": (int, False),
     "framework_ram_bytes": (int, False),
@@ -157,15 +161,12 @@ _SCHEMA: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "target": (dict, False),
     "supported": (bool, False),
 }
+#: A known board tinyflash refuses (``supported = false``): why, and what building for it would take.
 _UNSUPPORTED_SCHEMA: dict[str, tuple[type | tuple[type, ...], bool]] = {
-    "id": (str, True),
-    "name": (str, True),
+    **_IDENTITY_SCHEMA,
     "supported": (bool, True),
-    "mcu": (str, True),
-    "core": (str, True),
     "reason": (str, True),
     "needs": (str, True),
-    "aliases": (list, False),
 }
 _PIO_SCHEMA: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "platform": (str, True),
@@ -233,16 +234,12 @@ def parse_profile(path: Path) -> Board | UnsupportedBoard:
     if raw.get("supported", True):
         return parse_board(path, raw)
     _check(raw, _UNSUPPORTED_SCHEMA, "", path)
-    return UnsupportedBoard(
-        id=raw["id"],
-        name=raw["name"],
-        mcu=raw["mcu"],
-        core=raw["core"],
-        reason=raw["reason"],
-        needs=raw["needs"],
-        source=path,
-        aliases=tuple(str(a) for a in raw.get("aliases", [])),
-    )
+    texts = {key: raw[key] for key in ("id", "name", "mcu", "core", "reason", "needs")}
+    return UnsupportedBoard(**texts, source=path, aliases=_aliases(raw))
+
+
+def _aliases(raw: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(str(a) for a in raw.get("aliases", []))
 
 
 def parse_board(path: Path, raw: dict[str, Any] | None = None) -> Board:
@@ -298,7 +295,7 @@ def parse_board(path: Path, raw: dict[str, Any] | None = None) -> Board:
             options=tuple((str(k), str(v)) for k, v in pio.get("options", {}).items()),
         ),
         source=path,
-        aliases=tuple(str(a) for a in raw.get("aliases", [])),
+        aliases=_aliases(raw),
         usb_ids=tuple(_usb_id(u, path) for u in raw.get("usb", {}).get("ids", [])),
         use_1200bps_touch=upload.get("use_1200bps_touch", False),
         wait_for_upload_port=upload.get("wait_for_upload_port", False),
