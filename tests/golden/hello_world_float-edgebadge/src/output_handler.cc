@@ -21,7 +21,6 @@ namespace {
 constexpr int kWidth = 160;  // landscape
 constexpr int kHeight = 128;
 constexpr int kDotSize = 3;
-constexpr float kXrange = 2.0f * 3.14159265358979f;
 
 constexpr uint8_t kTftCs = 44, kTftDc = 45, kTftReset = 46, kTftBacklight = 47;
 constexpr uint8_t kNeoPixelPin = 8;
@@ -54,17 +53,26 @@ int Breathe(Adafruit_NeoPixel& pixels, float y_value) {
   return level;
 }
 
-void Command(uint8_t command, const uint8_t* data = nullptr, size_t length = 0) {
+// Starts a command: chip selected, the command byte sent with D/C low, D/C high for its data.
+void Begin(uint8_t command) {
   SPI1.beginTransaction(SPISettings(kSpiHz, MSBFIRST, SPI_MODE0));
   digitalWrite(kTftCs, LOW);
   digitalWrite(kTftDc, LOW);
   SPI1.transfer(command);
   digitalWrite(kTftDc, HIGH);
+}
+
+void End() {
+  digitalWrite(kTftCs, HIGH);
+  SPI1.endTransaction();
+}
+
+void Command(uint8_t command, const uint8_t* data = nullptr, size_t length = 0) {
+  Begin(command);
   for (size_t i = 0; i < length; ++i) {
     SPI1.transfer(data[i]);
   }
-  digitalWrite(kTftCs, HIGH);
-  SPI1.endTransaction();
+  End();
 }
 
 // Fills a rectangle with one colour: the address window, then its pixels a row at a time.
@@ -74,19 +82,14 @@ void FillRect(int x, int y, int width, int height, uint16_t wire_colour) {
   Command(kColumnAddress, columns, sizeof columns);
   Command(kRowAddress, rows, sizeof rows);
   uint16_t line[kWidth];
-  SPI1.beginTransaction(SPISettings(kSpiHz, MSBFIRST, SPI_MODE0));
-  digitalWrite(kTftCs, LOW);
-  digitalWrite(kTftDc, LOW);
-  SPI1.transfer(kMemoryWrite);
-  digitalWrite(kTftDc, HIGH);
+  Begin(kMemoryWrite);
   for (int row = 0; row < height; ++row) {
     for (int i = 0; i < width; ++i) {
       line[i] = wire_colour;  // transfer() overwrites its buffer with what it reads back
     }
     SPI1.transfer(line, sizeof(uint16_t) * width);
   }
-  digitalWrite(kTftCs, HIGH);
-  SPI1.endTransaction();
+  End();
 }
 
 void InitTft() {
@@ -113,26 +116,46 @@ void InitTft() {
   digitalWrite(kTftBacklight, HIGH);
 }
 
+constexpr float kXrange = 2.0f * 3.14159265358979f;
+
+struct ScreenPoint {
+  int column;
+  int row;
+};
+
 int ClampInt(int value, int lo, int hi) { return value < lo ? lo : (value > hi ? hi : value); }
+
+// Where (x, y) goes on a width x height screen, `margin` pixels clear of its edges:
+// x across the width, y = +1 near the top and -1 near the bottom (rows grow downwards).
+ScreenPoint OnScreen(float x_value, float y_value, int width, int height, int margin) {
+  const int half_height = height / 2 - margin;
+  return {ClampInt(static_cast<int>(x_value * (width / kXrange)), margin, width - 1 - margin),
+          ClampInt(height / 2 - static_cast<int>(half_height * y_value), margin, height - 1 - margin)};
+}
+
+// True when x is back at the start of its range: a new period, traced again on a
+// cleared screen.
+bool NewPeriod(float x_value) {
+  static float last_x = 0.0f;
+  const bool restarted = x_value < last_x;
+  last_x = x_value;
+  return restarted;
+}
 
 }  // namespace
 
 void HandleOutput(float x_value, float y_value) {
   static bool initialized = false;
-  static float last_x = 0.0f;
+  const bool restarted = NewPeriod(x_value);
   if (!initialized) {
     InitTft();
     g_pixels.begin();
     initialized = true;
-  } else if (x_value < last_x) {
+  } else if (restarted) {
     FillRect(0, 0, kWidth, kHeight, kYellow);
   }
-  last_x = x_value;
-  // x across the width; y = +1 near the top, -1 near the bottom (screen y grows downwards).
-  const int half_height = (kHeight - kDotSize) / 2;
-  const int x = ClampInt(static_cast<int>(x_value * (kWidth / kXrange)), 0, kWidth - kDotSize);
-  const int y = ClampInt(half_height - static_cast<int>(half_height * y_value), 0, kHeight - kDotSize);
-  FillRect(x, y, kDotSize, kDotSize, kRed);
+  const ScreenPoint dot = OnScreen(x_value, y_value, kWidth, kHeight, kDotSize / 2);
+  FillRect(dot.column - kDotSize / 2, dot.row - kDotSize / 2, kDotSize, kDotSize, kRed);
   const int level = Breathe(g_pixels, y_value);
   SerialLine()
       .Text("x_value: ")
