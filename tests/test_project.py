@@ -162,7 +162,8 @@ def test_platformio_ini_parses_with_platformio(board, hello_float, tmp_path):
     assert config.get(f"env:{board}", "platform") == b.platformio.platform
     assert config.get(f"env:{board}", "monitor_speed") == b.baud
     if board in NO_TFLM_LIBRARY:
-        assert config.get(f"env:{board}", "lib_deps") == list(b.output_lib_deps)  # the sine app's handler's
+        # the board's own libraries, then the sine app's handler's
+        assert config.get(f"env:{board}", "lib_deps") == [*b.platformio.lib_deps, *b.output_lib_deps]
         return
     flags = config.get(f"env:{board}", "build_flags")
     assert "-DNDEBUG" in flags and "-DTF_LITE_STRIP_ERROR_STRINGS" in flags
@@ -455,8 +456,9 @@ def test_a_tflm_tree_builds_on_the_boards_without_a_library(board, app, hello_in
     ini.write_text(plan.files["platformio.ini"])
     config = ProjectConfig(str(ini))
     config.validate(envs=[board])
-    handler_deps = list(get_board(board).output_lib_deps) if app == "sine" else []
-    assert config.get(f"env:{board}", "lib_deps") == [*handler_deps, "tflm"]
+    b = get_board(board)
+    handler_deps = list(b.output_lib_deps) if app == "sine" else []
+    assert config.get(f"env:{board}", "lib_deps") == [*b.platformio.lib_deps, *handler_deps, "tflm"]
     assert "-DTF_LITE_STATIC_MEMORY" in config.get(f"env:{board}", "build_flags")
 
 
@@ -510,3 +512,18 @@ def test_validate_app_compiles_for_real_boards(board, cpu, hello_int8, tmp_path)
         cwd=tmp_path / "src", capture_output=True, text=True,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("app", ["sine", "inference", "validate"])
+@pytest.mark.parametrize("runtime", ["aot", "tflm"])
+def test_cpb_links_the_cores_tinyusb_in_every_app(app, runtime, hello_int8, tmp_path):
+    """The Adafruit nRF52 core's Serial lives in its bundled TinyUSB library, which PlatformIO builds only when it
+    is asked for: the board lab's inference app failed to link (`undefined reference to 'Serial'`) without it."""
+    from platformio.project.config import ProjectConfig
+
+    m = load_model(hello_int8)
+    tree = fake_tree(tmp_path / "tree") if runtime == "tflm" else None
+    plan = render_project(m, get_board("cpb"), BuildOptions(app=app, runtime=runtime, tflm_dir=tree), estimate_arena(m))
+    ini = tmp_path / "platformio.ini"
+    ini.write_text(plan.files["platformio.ini"])
+    assert ProjectConfig(str(ini)).get("env:cpb", "lib_deps")[0] == "Adafruit TinyUSB Library"

@@ -48,6 +48,11 @@ class PlatformIO:
     #: Appended to build_src_flags (-Wall -Wextra): only what a core forces on every source file needs this.
     src_flags: tuple[str, ...] = ()
     options: tuple[tuple[str, str], ...] = ()  # extra `key = value` lines, in order
+    #: Libraries every build of the board needs, whatever the app and runtime: a core's bundled library that
+    #: PlatformIO's dependency finder would otherwise miss (it builds one only when a project file includes it).
+    lib_deps: tuple[str, ...] = ()
+    #: Libraries kept out of every build of the board (a bundled one that a header pulls in and that breaks the link).
+    lib_ignore: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -176,6 +181,8 @@ _PIO_SCHEMA: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "build_flags": (list, False),
     "src_flags": (list, False),
     "options": (dict, False),
+    "lib_deps": (list, False),
+    "lib_ignore": (list, False),
 }
 _UPLOAD_SCHEMA = {"use_1200bps_touch": (bool, False), "wait_for_upload_port": (bool, False)}
 _USB_SCHEMA = {"ids": (list, True)}
@@ -293,6 +300,8 @@ def parse_board(path: Path, raw: dict[str, Any] | None = None) -> Board:
             build_flags=tuple(str(f) for f in pio.get("build_flags", [])),
             src_flags=tuple(str(f) for f in pio.get("src_flags", [])),
             options=tuple((str(k), str(v)) for k, v in pio.get("options", {}).items()),
+            lib_deps=tuple(str(d) for d in pio.get("lib_deps", [])),
+            lib_ignore=tuple(str(d) for d in pio.get("lib_ignore", [])),
         ),
         source=path,
         aliases=_aliases(raw),

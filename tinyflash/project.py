@@ -293,7 +293,7 @@ def _context(
         "src_flags": ("-Wall", "-Wextra", *board.platformio.src_flags),
         "lib_deps": _lib_deps(board, app, runtime, tree),
         "build_cache_dir": BUILD_CACHE_DIR if runtime == "tflm" and board.platformio.framework != "espidf" else "",
-        "lib_ignore": board.tflm.lib_ignore if runtime == "tflm" and tree is None else (),
+        "lib_ignore": _lib_ignore(board, runtime, tree),
         "samples": sample_inputs(model) if app == "inference" else [],
         "seed": SAMPLE_SEED,
         "esp_task_stack": 8 * 1024,
@@ -307,12 +307,18 @@ def _tflm_umbrella(board: Board, tree: TflmTree | None) -> str:
 
 
 def _lib_deps(board: Board, app: str, runtime: str, tree: TflmTree | None) -> list[str]:
-    deps = list(board.output_lib_deps) if app == "sine" else []
+    """The board's own libraries, the sine app's handler's, then the TFLM runtime's."""
+    deps = [*board.platformio.lib_deps, *(board.output_lib_deps if app == "sine" else ())]
     if runtime != "tflm":
         return deps
     if tree is not None:
         return [*deps, LIBRARY_NAME]  # lib/tflm/, found by name (a library without an owner is never downloaded)
     return [*deps, *board.tflm.lib_deps]
+
+
+def _lib_ignore(board: Board, runtime: str, tree: TflmTree | None) -> tuple[str, ...]:
+    """The board's ignored libraries, and the TFLM library's unwanted dependencies when that library is used."""
+    return board.platformio.lib_ignore + (board.tflm.lib_ignore if runtime == "tflm" and tree is None else ())
 
 
 def _virtual_platform_spec() -> str:
