@@ -527,3 +527,16 @@ def test_cpb_links_the_cores_tinyusb_in_every_app(app, runtime, hello_int8, tmp_
     ini = tmp_path / "platformio.ini"
     ini.write_text(plan.files["platformio.ini"])
     assert ProjectConfig(str(ini)).get("env:cpb", "lib_deps")[0] == "Adafruit TinyUSB Library"
+
+
+@pytest.mark.parametrize("app", ["sine", "inference"])
+def test_edgebadge_keeps_the_cores_tinyusb_out(app, hello_int8, tmp_path):
+    """NeoPixel's header pulls the core's bundled TinyUSB into the EdgeBadge build, and its Serial collided with the
+    core's CDC Serial in the board lab's link: the library is ignored in every build of the board."""
+    from platformio.project.config import ProjectConfig
+
+    m = load_model(hello_int8)
+    plan = render_project(m, get_board("edgebadge"), BuildOptions(app=app, runtime="aot"), estimate_arena(m))
+    ini = tmp_path / "platformio.ini"
+    ini.write_text(plan.files["platformio.ini"])
+    assert ProjectConfig(str(ini)).get("env:edgebadge", "lib_ignore") == ["Adafruit TinyUSB Library"]
