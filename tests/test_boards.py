@@ -160,6 +160,7 @@ def _copy_profile(tmp_path, board_id: str, edit) -> object:
         (lambda s: s.replace('features = ["dsp", "fpu"]', 'features = ["dps", "fpu"]'), "unknown target feature 'dps'"),
         (lambda s: s.replace('features = ["dsp", "fpu"]', 'features = "dsp"'), "'target.features' must be list"),
         (lambda s: s.replace('features = ["dsp", "fpu"]', 'features = ["dsp", "dsp"]'), "listed twice"),
+        (lambda s: s + '\n[platformio.options]\nbuild_unflags = "-O2"\n', r"'build_unflags' belongs in \[platformio\]"),
     ],
 )
 def test_invalid_profiles_name_the_file(tmp_path, edit, message):

@@ -540,3 +540,42 @@ def test_edgebadge_keeps_the_cores_tinyusb_out(app, hello_int8, tmp_path):
     ini = tmp_path / "platformio.ini"
     ini.write_text(plan.files["platformio.ini"])
     assert ProjectConfig(str(ini)).get("env:edgebadge", "lib_ignore") == ["Adafruit TinyUSB Library"]
+
+
+@pytest.mark.parametrize("board", NO_TFLM_LIBRARY)
+def test_a_tflm_tree_gets_cxx17_on_the_gnu11_cores(board, hello_int8, tmp_path):
+    """These cores compile C++ with -std=gnu++11 after build_flags, and TFLM's headers need C++17 (the board lab:
+    'is_integral_v' is not a member of 'std'): with a tree the core's flag is unset and gnu++17 given instead;
+    without one the core's own standard stays."""
+    from platformio.project.config import ProjectConfig
+
+    m = load_model(hello_int8)
+    b = get_board(board)
+    assert b.platformio.cxx_std == "gnu++11"
+    tree = fake_tree(tmp_path / "tree")
+    configs = {}
+    for name, options in (("tree", BuildOptions(runtime="tflm", tflm_dir=tree)), ("aot", BuildOptions(runtime="aot"))):
+        ini = tmp_path / f"{name}.ini"
+        ini.write_text(render_project(m, b, options, estimate_arena(m)).files["platformio.ini"])
+        configs[name] = ProjectConfig(str(ini))
+    assert configs["tree"].get(f"env:{board}", "build_unflags") == ["-std=gnu++11"]
+    assert "-std=gnu++17" in configs["tree"].get(f"env:{board}", "build_flags")
+    assert not configs["aot"].get(f"env:{board}", "build_unflags") and "-std=" not in str(
+        configs["aot"].get(f"env:{board}", "build_flags")
+    )
+
+
+def test_board_unflags_and_the_trees_standard_merge_into_one_option(hello_int8, tmp_path):
+    """A profile's own build_unflags (nano33ble's) and the tree's -std swap share one platformio.ini line."""
+    from dataclasses import replace
+
+    from platformio.project.config import ProjectConfig
+
+    m = load_model(hello_int8)
+    nano = get_board("nano33ble")
+    b = replace(nano, platformio=replace(nano.platformio, cxx_std="gnu++14"))
+    tree = fake_tree(tmp_path / "tree")
+    ini = tmp_path / "platformio.ini"
+    plan = render_project(m, b, BuildOptions(runtime="tflm", tflm_dir=tree), estimate_arena(m))
+    ini.write_text(plan.files["platformio.ini"])
+    assert ProjectConfig(str(ini)).get("env:nano33ble", "build_unflags") == ["-mfloat-abi=soft", "-std=gnu++14"]

@@ -47,6 +47,11 @@ class PlatformIO:
     build_flags: tuple[str, ...] = ()
     #: Appended to build_src_flags (-Wall -Wextra): only what a core forces on every source file needs this.
     src_flags: tuple[str, ...] = ()
+    #: Flags taken out after the framework script has added its own (the only way to override a core's flag).
+    build_unflags: tuple[str, ...] = ()
+    #: The C++ standard the core's builder forces with -std=, where it is older than C++17 (what a TFLM tree
+    #: needs: tinyflash.tflm_tree.CXX_STD); empty where the core's own standard will do.
+    cxx_std: str = ""
     options: tuple[tuple[str, str], ...] = ()  # extra `key = value` lines, in order
     #: Libraries every build of the board needs, whatever the app and runtime: a core's bundled library that
     #: PlatformIO's dependency finder would otherwise miss (it builds one only when a project file includes it).
@@ -180,6 +185,8 @@ _PIO_SCHEMA: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "upload_protocol": (str, False),
     "build_flags": (list, False),
     "src_flags": (list, False),
+    "build_unflags": (list, False),
+    "cxx_std": (str, False),
     "options": (dict, False),
     "lib_deps": (list, False),
     "lib_ignore": (list, False),
@@ -299,7 +306,9 @@ def parse_board(path: Path, raw: dict[str, Any] | None = None) -> Board:
             upload_protocol=pio.get("upload_protocol", ""),
             build_flags=tuple(str(f) for f in pio.get("build_flags", [])),
             src_flags=tuple(str(f) for f in pio.get("src_flags", [])),
-            options=tuple((str(k), str(v)) for k, v in pio.get("options", {}).items()),
+            build_unflags=tuple(str(f) for f in pio.get("build_unflags", [])),
+            cxx_std=pio.get("cxx_std", ""),
+            options=_options(pio.get("options", {}), path),
             lib_deps=tuple(str(d) for d in pio.get("lib_deps", [])),
             lib_ignore=tuple(str(d) for d in pio.get("lib_ignore", [])),
         ),
@@ -318,6 +327,18 @@ def parse_board(path: Path, raw: dict[str, Any] | None = None) -> Board:
         output_lib_deps=tuple(str(d) for d in raw.get("output_lib_deps", [])),
         notes=raw.get("notes", ""),
     )
+
+
+#: platformio.ini options a profile sets through their own keys, which tinyflash merges with its own values.
+_MERGED_OPTIONS = ("build_flags", "build_unflags", "build_src_flags", "lib_deps", "lib_ignore")
+
+
+def _options(table: dict[str, Any], path: Path) -> tuple[tuple[str, str], ...]:
+    for key in table:
+        if key in _MERGED_OPTIONS:
+            name = "src_flags" if key == "build_src_flags" else key
+            raise BoardError(f"{path.name}: '{key}' belongs in [platformio] as '{name}' (a list)", f"fix {path}")
+    return tuple((str(k), str(v)) for k, v in table.items())
 
 
 def _target_features(values: list, path: Path) -> tuple[str, ...]:

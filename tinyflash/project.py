@@ -26,7 +26,7 @@ from .model import ModelInfo, Tensor
 from .resources import templates
 from .runtimes import aot_support, choose_runtime
 from .tflm_ops import resolver_method, resource_variable_slots, unsupported_ops
-from .tflm_tree import LIBRARY_MANIFEST, LIBRARY_NAME, TflmTree, library_manifest, load_tree
+from .tflm_tree import CXX_STD, LIBRARY_MANIFEST, LIBRARY_NAME, TflmTree, library_manifest, load_tree
 
 APPS = ("sine", "inference", "validate")
 STATE_DIR = ".tinyflash"
@@ -271,6 +271,7 @@ def _context(
 ) -> dict:
     methods = sorted({m for o in model.ops if (m := resolver_method(o.name, o.custom))})
     origin = "set with --arena" if options.arena_bytes else f"{arena.method} minimum + {arena.margin_bytes} B margin"
+    std_unflags, std_flags = _cxx_std(board, tree)
     return {
         "version": __version__,
         "board": board,
@@ -289,7 +290,8 @@ def _context(
         "resource_variables": resource_variable_slots(model),
         "tflm_umbrella": _tflm_umbrella(board, tree),
         "tflm_undef": board.tflm.undef_macros if _tflm_umbrella(board, tree) else (),
-        "tflm_flags": (TFLM_FLAGS + (tree.build_flags if tree else ())) if runtime == "tflm" else (),
+        "tflm_flags": (TFLM_FLAGS + (tree.build_flags if tree else ()) + std_flags) if runtime == "tflm" else (),
+        "build_unflags": board.platformio.build_unflags + std_unflags,
         "src_flags": ("-Wall", "-Wextra", *board.platformio.src_flags),
         "lib_deps": _lib_deps(board, app, runtime, tree),
         "build_cache_dir": BUILD_CACHE_DIR if runtime == "tflm" and board.platformio.framework != "espidf" else "",
@@ -299,6 +301,15 @@ def _context(
         "esp_task_stack": 8 * 1024,
         "virtual_platform": _virtual_platform_spec() if board.is_virtual else "",
     }
+
+
+def _cxx_std(board: Board, tree: TflmTree | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(unflags, flags) that give a TFLM tree the C++ standard it needs on a core that forces an older one.
+    The core's -std comes after build_flags, so it is taken out with build_unflags (applied after the framework
+    script); SCons' flag parser, which PlatformIO uses, gives a -std=...++ build flag to C++ compiles only."""
+    if tree is None or not board.platformio.cxx_std:
+        return (), ()
+    return (f"-std={board.platformio.cxx_std}",), (f"-std={CXX_STD}",)
 
 
 def _tflm_umbrella(board: Board, tree: TflmTree | None) -> str:
