@@ -68,7 +68,11 @@ def test_profile_agrees_with_platformio_manifest(board_id):
         assert b.flash_bytes <= manifest["upload"]["maximum_size"]
     else:
         assert b.flash_bytes == manifest["upload"]["maximum_size"]
-    assert b.ram_bytes == manifest["upload"]["maximum_ram_size"]
+    if b.ram_bytes != manifest["upload"]["maximum_ram_size"]:
+        # A documented override (cpb: the linker script's RAM, boards.txt's maximum_data_size), never more than the
+        # manifest's, and PlatformIO's own size check held to it.
+        assert b.ram_bytes < manifest["upload"]["maximum_ram_size"]
+        assert ("board_upload.maximum_ram_size", str(b.ram_bytes)) in b.platformio.options
     assert b.clock_hz == int(manifest["build"]["f_cpu"].rstrip("L"))
     assert b.mcu == manifest["build"]["mcu"].lower()
     if "cpu" in manifest["build"]:
@@ -97,6 +101,8 @@ def test_profile_agrees_with_the_cores_boards_txt(board_id):
     assert set(b.usb_ids) == ids
     assert b.usb_ids[0] == (int(entry["build.vid"], 16), int(entry["build.pid"], 16))  # the sketch's own id first
     assert b.flash_bytes == int(entry["upload.maximum_size"])
+    if "upload.maximum_data_size" in entry:
+        assert b.ram_bytes == int(entry["upload.maximum_data_size"])
     assert b.platformio.upload_protocol == {"sam-ba": "sam-ba", "nrfutil": "nrfutil"}[entry["upload.protocol"]]
     assert b.use_1200bps_touch == (entry["upload.use_1200bps_touch"] == "true")
     assert b.wait_for_upload_port == (entry["upload.wait_for_upload_port"] == "true")
