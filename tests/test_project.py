@@ -440,6 +440,8 @@ def test_runtime_tflm_without_a_library_is_refused_and_auto_picks_aot(board, hel
     with pytest.raises(TinyflashError, match=f"--runtime tflm on {board}: no TFLM library") as err:
         render_project(m, get_board(board), BuildOptions(runtime="tflm"), estimate_arena(m))
     assert "--runtime aot" in err.value.hint and "--tflm-dir" in err.value.hint
+    # what the board lab found, named: the library refusing the board, the other failing to compile on its core
+    assert "Arduino_TensorFlowLite stops with #error" in err.value.message and "Chirale" in err.value.message
     assert render_project(m, get_board(board), BuildOptions(), estimate_arena(m)).runtime == "aot"
 
 
