@@ -59,7 +59,9 @@ def _stub_tree() -> Path:
 STUBS = _stub_tree()
 REAL_BOARDS = ["nano33ble", "sparkfun_edge", "esp32", "disco_f746ng", "wio_terminal", "esp_eye", "edgebadge", "cpb"]
 #: Boards with no TFLM library (issue 15): `--runtime tflm` is refused there, so their goldens are AOT projects.
-NO_TFLM_LIBRARY = ["wio_terminal", "edgebadge", "cpb"]
+NO_TFLM_LIBRARY = ["edgebadge", "cpb"]
+#: Cores whose builder compiles C++ as gnu++11: TFLM builds there get C++17 (board lab, docs/boards-lab.md).
+GNU11_CORES = ["wio_terminal", "edgebadge", "cpb"]
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
 
@@ -87,8 +89,8 @@ COMMON = {
 #: A board whose project is another's but for the names in it (id, name, and the runtime its banner states) keeps
 #: only the files that differ beyond those in its golden folder (its platformio.ini, its output handler); every other
 #: file must be its twin's golden with the names swapped. The ESP-EYE builds as the esp32 profile does; the AOT-only
-#: Arduino boards run the Nano 33 BLE's apps.
-TWINS = {"esp_eye": "esp32", "wio_terminal": "nano33ble", "edgebadge": "nano33ble", "cpb": "nano33ble"}
+#: Arduino boards run the Nano 33 BLE's apps; the Wio Terminal builds the disco's Chirale_TensorFlowLite projects.
+TWINS = {"esp_eye": "esp32", "wio_terminal": "disco_f746ng", "edgebadge": "nano33ble", "cpb": "nano33ble"}
 
 
 def _runtime(board: str) -> str:
@@ -545,7 +547,7 @@ def test_edgebadge_keeps_the_cores_tinyusb_out(app, hello_int8, tmp_path):
     assert ProjectConfig(str(ini)).get("env:edgebadge", "lib_ignore") == ["Adafruit TinyUSB Library"]
 
 
-@pytest.mark.parametrize("board", NO_TFLM_LIBRARY)
+@pytest.mark.parametrize("board", GNU11_CORES)
 def test_a_tflm_tree_gets_cxx17_on_the_gnu11_cores(board, hello_int8, tmp_path):
     """These cores compile C++ with -std=gnu++11 after build_flags, and TFLM's headers need C++17 (the board lab:
     'is_integral_v' is not a member of 'std'): with a tree the core's flag is unset and gnu++17 given instead;
@@ -582,3 +584,21 @@ def test_board_unflags_and_the_trees_standard_merge_into_one_option(hello_int8, 
     plan = render_project(m, b, BuildOptions(runtime="tflm", tflm_dir=tree), estimate_arena(m))
     ini.write_text(plan.files["platformio.ini"])
     assert ProjectConfig(str(ini)).get("env:nano33ble", "build_unflags") == ["-mfloat-abi=soft", "-std=gnu++14"]
+
+
+@pytest.mark.parametrize("app", ["sine", "inference"])
+def test_wio_terminal_builds_chirale_without_its_arduino_glue(app, hello_int8, tmp_path):
+    """The board lab linked Chirale_TensorFlowLite 2.0.0 on Seeed's core with its system_setup.cpp left out
+    (-DARDUINO_EXCLUDE_CODE, which the library itself must see) and C++17 instead of the core's gnu++11."""
+    from platformio.project.config import ProjectConfig
+
+    m = load_model(hello_int8)
+    plan = render_project(m, get_board("wio_terminal"), BuildOptions(app=app, runtime="tflm"), estimate_arena(m))
+    ini = tmp_path / "platformio.ini"
+    ini.write_text(plan.files["platformio.ini"])
+    config = ProjectConfig(str(ini))
+    assert config.get("env:wio_terminal", "lib_deps") == ["spaziochirale/Chirale_TensorFLowLite@2.0.0"]
+    flags = config.get("env:wio_terminal", "build_flags")
+    assert "-DARDUINO_EXCLUDE_CODE" in flags and "-std=gnu++17" in flags
+    assert config.get("env:wio_terminal", "build_unflags") == ["-std=gnu++11"]
+    assert "#include <Chirale_TensorFlowLite.h>" in plan.files["src/tflm_headers.h"]

@@ -49,8 +49,8 @@ class PlatformIO:
     src_flags: tuple[str, ...] = ()
     #: Flags taken out after the framework script has added its own (the only way to override a core's flag).
     build_unflags: tuple[str, ...] = ()
-    #: The C++ standard the core's builder forces with -std=, where it is older than C++17 (what a TFLM tree
-    #: needs: tinyflash.tflm_tree.CXX_STD); empty where the core's own standard will do.
+    #: The C++ standard the core's builder forces with -std=, where it is older than the C++17 TFLM needs
+    #: (tinyflash.tflm_tree.CXX_STD): TFLM builds get that instead; empty where the core's own standard will do.
     cxx_std: str = ""
     options: tuple[tuple[str, str], ...] = ()  # extra `key = value` lines, in order
     #: Libraries every build of the board needs, whatever the app and runtime: a core's bundled library that
@@ -73,6 +73,8 @@ class Tflm:
     header: str = ""
     #: Arduino core macros that break TFLM's C++ headers and must be undefined after the umbrella header.
     undef_macros: tuple[str, ...] = ()
+    #: Defines the library needs in every file of the build (platformio.ini's build_flags, so the library sees them).
+    build_flags: tuple[str, ...] = ()
     #: Why no TFLM library is offered on this board (`--runtime tflm` is refused with it unless --tflm-dir).
     unavailable: str = ""
 
@@ -202,6 +204,7 @@ _TFLM_SCHEMA = {
     "idf_components": (list, False),
     "header": (str, False),
     "undef_macros": (list, False),
+    "build_flags": (list, False),
     "unavailable": (str, False),
 }
 
@@ -360,6 +363,7 @@ def _tflm(table: dict[str, Any]) -> Tflm:
         idf_components=tuple(str(d) for d in table.get("idf_components", [])),
         header=table.get("header", ""),
         undef_macros=tuple(str(m) for m in table.get("undef_macros", [])),
+        build_flags=tuple(str(f) for f in table.get("build_flags", [])),
         unavailable=table.get("unavailable", ""),
     )
 

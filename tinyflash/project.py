@@ -271,7 +271,7 @@ def _context(
 ) -> dict:
     methods = sorted({m for o in model.ops if (m := resolver_method(o.name, o.custom))})
     origin = "set with --arena" if options.arena_bytes else f"{arena.method} minimum + {arena.margin_bytes} B margin"
-    std_unflags, std_flags = _cxx_std(board, tree)
+    std_unflags, std_flags = _cxx_std(board, runtime)
     return {
         "version": __version__,
         "board": board,
@@ -290,7 +290,7 @@ def _context(
         "resource_variables": resource_variable_slots(model),
         "tflm_umbrella": _tflm_umbrella(board, tree),
         "tflm_undef": board.tflm.undef_macros if _tflm_umbrella(board, tree) else (),
-        "tflm_flags": (TFLM_FLAGS + (tree.build_flags if tree else ()) + std_flags) if runtime == "tflm" else (),
+        "tflm_flags": _tflm_flags(board, runtime, tree) + std_flags,
         "build_unflags": board.platformio.build_unflags + std_unflags,
         "src_flags": ("-Wall", "-Wextra", *board.platformio.src_flags),
         "lib_deps": _lib_deps(board, app, runtime, tree),
@@ -303,11 +303,18 @@ def _context(
     }
 
 
-def _cxx_std(board: Board, tree: TflmTree | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(unflags, flags) that give a TFLM tree the C++ standard it needs on a core that forces an older one.
-    The core's -std comes after build_flags, so it is taken out with build_unflags (applied after the framework
-    script); SCons' flag parser, which PlatformIO uses, gives a -std=...++ build flag to C++ compiles only."""
-    if tree is None or not board.platformio.cxx_std:
+def _tflm_flags(board: Board, runtime: str, tree: TflmTree | None) -> tuple[str, ...]:
+    """A TFLM build's flags for every file: tinyflash's own, then the tree's or the library's."""
+    if runtime != "tflm":
+        return ()
+    return TFLM_FLAGS + (tree.build_flags if tree is not None else board.tflm.build_flags)
+
+
+def _cxx_std(board: Board, runtime: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(unflags, flags) that give TFLM (a tree or a library) the C++ standard it needs on a core that forces an
+    older one. The core's -std comes after build_flags, so it is taken out with build_unflags (applied after the
+    framework script); SCons' flag parser, which PlatformIO uses, gives a -std=...++ flag to C++ compiles only."""
+    if runtime != "tflm" or not board.platformio.cxx_std:
         return (), ()
     return (f"-std={board.platformio.cxx_std}",), (f"-std={CXX_STD}",)
 
