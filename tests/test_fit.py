@@ -86,6 +86,7 @@ LINKED = [
     ("cpb", "hello_world_int8", "inference", 68_372, 8_944),
     ("cpb", "person_detect", "inference", 348_556, 64_240),
     ("wio_terminal/tflm", "hello_world_int8", "inference", 40_444, 6_176),  # Chirale_TensorFlowLite 2.0.0
+    ("cpb/tflm", "hello_world_int8", "inference", 92_720, 11_868),  # Chirale, as the Wio's
 ]
 
 

@@ -59,7 +59,7 @@ def _stub_tree() -> Path:
 STUBS = _stub_tree()
 REAL_BOARDS = ["nano33ble", "sparkfun_edge", "esp32", "disco_f746ng", "wio_terminal", "esp_eye", "edgebadge", "cpb"]
 #: Boards with no TFLM library (issue 15): `--runtime tflm` is refused there, so their goldens are AOT projects.
-NO_TFLM_LIBRARY = ["edgebadge", "cpb"]
+NO_TFLM_LIBRARY = ["edgebadge"]
 #: Cores whose builder compiles C++ as gnu++11: TFLM builds there get C++17 (board lab, docs/boards-lab.md).
 GNU11_CORES = ["wio_terminal", "edgebadge", "cpb"]
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
@@ -89,8 +89,9 @@ COMMON = {
 #: A board whose project is another's but for the names in it (id, name, and the runtime its banner states) keeps
 #: only the files that differ beyond those in its golden folder (its platformio.ini, its output handler); every other
 #: file must be its twin's golden with the names swapped. The ESP-EYE builds as the esp32 profile does; the AOT-only
-#: Arduino boards run the Nano 33 BLE's apps; the Wio Terminal builds the disco's Chirale_TensorFlowLite projects.
-TWINS = {"esp_eye": "esp32", "wio_terminal": "disco_f746ng", "edgebadge": "nano33ble", "cpb": "nano33ble"}
+#: EdgeBadge runs the Nano 33 BLE's apps; the Wio Terminal and the CPB build the disco's Chirale_TensorFlowLite
+#: projects.
+TWINS = {"esp_eye": "esp32", "wio_terminal": "disco_f746ng", "edgebadge": "nano33ble", "cpb": "disco_f746ng"}
 
 
 def _runtime(board: str) -> str:
@@ -170,7 +171,8 @@ def test_platformio_ini_parses_with_platformio(board, hello_float, tmp_path):
     flags = config.get(f"env:{board}", "build_flags")
     assert "-DNDEBUG" in flags and "-DTF_LITE_STRIP_ERROR_STRINGS" in flags
     if b.platformio.framework == "arduino":
-        assert config.get(f"env:{board}", "lib_deps") == list(b.tflm.lib_deps)
+        # the board's own libraries, the sine app's handler's, then the TFLM library
+        assert config.get(f"env:{board}", "lib_deps") == [*b.platformio.lib_deps, *b.output_lib_deps, *b.tflm.lib_deps]
 
 
 @pytest.mark.parametrize("runtime", ["tflm", "aot"])
@@ -586,19 +588,21 @@ def test_board_unflags_and_the_trees_standard_merge_into_one_option(hello_int8, 
     assert ProjectConfig(str(ini)).get("env:nano33ble", "build_unflags") == ["-mfloat-abi=soft", "-std=gnu++14"]
 
 
+@pytest.mark.parametrize("board", ["wio_terminal", "cpb"])
 @pytest.mark.parametrize("app", ["sine", "inference"])
-def test_wio_terminal_builds_chirale_without_its_arduino_glue(app, hello_int8, tmp_path):
-    """The board lab linked Chirale_TensorFlowLite 2.0.0 on Seeed's core with its system_setup.cpp left out
-    (-DARDUINO_EXCLUDE_CODE, which the library itself must see) and C++17 instead of the core's gnu++11."""
+def test_chirale_builds_without_its_arduino_glue_on_the_gnu11_cores(board, app, hello_int8, tmp_path):
+    """The board lab linked Chirale_TensorFlowLite 2.0.0 on Seeed's SAMD and Adafruit's nRF52 cores with its
+    system_setup.cpp left out (-DARDUINO_EXCLUDE_CODE, which the library itself must see) and C++17 instead of the
+    cores' gnu++11."""
     from platformio.project.config import ProjectConfig
 
     m = load_model(hello_int8)
-    plan = render_project(m, get_board("wio_terminal"), BuildOptions(app=app, runtime="tflm"), estimate_arena(m))
+    plan = render_project(m, get_board(board), BuildOptions(app=app, runtime="tflm"), estimate_arena(m))
     ini = tmp_path / "platformio.ini"
     ini.write_text(plan.files["platformio.ini"])
     config = ProjectConfig(str(ini))
-    assert config.get("env:wio_terminal", "lib_deps") == ["spaziochirale/Chirale_TensorFLowLite@2.0.0"]
-    flags = config.get("env:wio_terminal", "build_flags")
+    assert config.get(f"env:{board}", "lib_deps")[-1] == "spaziochirale/Chirale_TensorFLowLite@2.0.0"
+    flags = config.get(f"env:{board}", "build_flags")
     assert "-DARDUINO_EXCLUDE_CODE" in flags and "-std=gnu++17" in flags
-    assert config.get("env:wio_terminal", "build_unflags") == ["-std=gnu++11"]
+    assert config.get(f"env:{board}", "build_unflags") == ["-std=gnu++11"]
     assert "#include <Chirale_TensorFlowLite.h>" in plan.files["src/tflm_headers.h"]
