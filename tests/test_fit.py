@@ -88,6 +88,7 @@ LINKED = [
     ("wio_terminal/tflm", "hello_world_int8", "inference", 40_444, 6_176),  # Chirale_TensorFlowLite 2.0.0
     ("cpb/tflm", "hello_world_int8", "inference", 92_720, 11_868),  # Chirale, as the Wio's
     ("cpb/tflm", "hello_world_int8", "inference", 90_972, 11_904),  # a --tflm-dir tree (TFLM 90b983c, reference)
+    ("edgebadge/tflm", "hello_world_int8", "inference", 36_840, 5_788),  # the same tree
 ]
 
 
