@@ -88,6 +88,25 @@ def test_bad_model_paths(tmp_path, make, needle):
     assert_one_line_error(tinyflash("inspect", str(make(tmp_path))), 2, needle)
 
 
+def test_boards_all_lists_the_known_unsupported_boards():
+    plain = {b["id"] for b in json.loads(tinyflash("boards", "--json").stdout)}
+    rows = json.loads(tinyflash("boards", "--all", "--json").stdout)
+    refused = {r["id"]: r for r in rows if not r["supported"]}
+    assert set(refused) == {"himax_we1", "arc_emsdp"} and not set(refused) & plain
+    assert all(r["reason"] and r["needs"] for r in refused.values())
+    assert {"wio_terminal", "esp_eye", "edgebadge", "cpb"} <= plain
+    listing = tinyflash("boards", "--all").stdout
+    assert "himax_we1" in listing and "arc_emsdp" in listing
+    assert "himax_we1" not in tinyflash("boards").stdout
+
+
+@pytest.mark.parametrize("name", ["himax_we1", "himax", "arc_emsdp"])
+def test_an_unsupported_board_is_a_clear_error_not_unknown(name, hello_int8, tmp_path):
+    proc = tinyflash("build", str(hello_int8), "--board", name, "--out", str(tmp_path / "p"), "--no-compile")
+    assert_one_line_error(proc, 2, "is not supported: ", "it would need ")
+    assert "unknown board" not in proc.stderr and not (tmp_path / "p").exists()
+
+
 def test_unknown_board(hello_int8):
     assert_one_line_error(tinyflash("inspect", str(hello_int8), "--board", "esp33"), 2, "unknown board", "esp32")
 

@@ -20,10 +20,13 @@ def test_fresh_venv_install(tmp_path, hello_int8):
     exe = str(venv / "bin" / "tinyflash")
     # Run from elsewhere so nothing can come from the source tree.
     boards = subprocess.run([exe, "boards", "--json"], capture_output=True, text=True, cwd=tmp_path, check=True)
-    assert len(json.loads(boards.stdout)) == 7
+    assert len(json.loads(boards.stdout)) == 11
+    known = subprocess.run([exe, "boards", "--all", "--json"], capture_output=True, text=True, cwd=tmp_path, check=True)
+    assert sum(not b["supported"] for b in json.loads(known.stdout)) == 2  # himax_we1, arc_emsdp
     data = venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages" / "tinyflash"
     assert (data / "_data" / "boards" / "nano33ble.toml").is_file()
     assert (data / "_data" / "firmware_templates" / "runtime" / "model_runtime_tflm.cc.j2").is_file()
+    assert (data / "_data" / "firmware_templates" / "output_handlers" / "neopixel_breathe.inc.j2").is_file()
     assert (data / "_data" / "pio_platform" / "tinyflash-virtual" / "builder" / "main.py").is_file()
     report = subprocess.run([exe, "inspect", str(hello_int8), "--json"], capture_output=True, text=True,
                             cwd=tmp_path, check=True)  # fmt: skip

@@ -39,6 +39,22 @@ def test_serial_pins_one_of_two_identical_boards_across_re_enumeration(fake_usb)
         choose_port(NANO, "serial:BBB222")
 
 
+@pytest.mark.parametrize(
+    ("board_id", "vid", "sketch", "bootloader"),
+    [("wio_terminal", 0x2886, 0x802D, 0x002D), ("edgebadge", 0x239A, 0x8033, 0x0033), ("cpb", 0x239A, 0x8045, 0x0045)],
+)
+def test_the_new_usb_boards_are_found_again_in_their_bootloader(fake_usb, board_id, vid, sketch, bootloader) -> None:
+    """Issue 15's boards upload after a 1200-bps touch, which brings the board back with its bootloader's id (from
+    the cores' boards.txt): the same board, pinned by serial number, must be found under either id, and scanned."""
+    board = get_board(board_id)
+    (sketch_port,) = fake_usb(Port("/dev/ttyACM0", vid, sketch, board.name, "S1", "1-1"))
+    assert choose_port(board) == sketch_port.device
+    assert [f.board.id for f in rack.scan()] == [board_id]
+    (moved,) = fake_usb(Port("/dev/ttyACM3", vid, bootloader, f"{board.name} bootloader", "S1", "1-1"))
+    assert choose_port(board, "serial:S1") == moved.device
+    assert f'ATTRS{{idProduct}}=="{bootloader:04x}"' in ports.udev_rules((board,))
+
+
 def test_serial_of_another_kind_of_board_is_refused(fake_usb) -> None:
     fake_usb(Port("/dev/ttyUSB0", 0x10C4, 0xEA60, "CP2102", "CP01", "1-3"))
     with pytest.raises(PortError, match="not a Arduino Nano 33 BLE Sense"):

@@ -387,25 +387,37 @@ app.add_typer(boards_app, name="boards")
 
 
 @boards_app.callback()
-def boards(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+def boards(
+    ctx: typer.Context,
+    as_json: JsonOpt = False,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Also list the boards tinyflash knows and cannot build for, and why.")
+    ] = False,
+) -> None:
     """List the supported boards, real and virtual."""
     if ctx.invoked_subcommand is not None:
         return
-    from .boards import all_boards
+    from .boards import all_boards, unsupported_boards
 
     found = all_boards()
+    refused = unsupported_boards() if show_all else ()
     if as_json:
         rows = []
         for b in found:
             d = asdict(b)
             d["source"] = b.source.name
             d["usb_ids"] = b.usb_ids_text
+            d["supported"] = True
             rows.append(d)
+        for u in refused:
+            rows.append({**asdict(u), "source": u.source.name, "supported": False})
         typer.echo(json.dumps(rows, indent=2))
     else:
-        from .ui import render_boards
+        from .ui import render_boards, render_unsupported_boards
 
         render_boards(found)
+        if refused:
+            render_unsupported_boards(refused)
 
 
 @boards_app.command("scan")

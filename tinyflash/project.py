@@ -26,7 +26,7 @@ from .model import ModelInfo, Tensor
 from .resources import templates
 from .runtimes import aot_support, choose_runtime
 from .tflm_ops import resolver_method, resource_variable_slots, unsupported_ops
-from .tflm_tree import LIBRARY_MANIFEST, LIBRARY_NAME, TflmTree, library_manifest, load_tree
+from .tflm_tree import CXX_STD, LIBRARY_MANIFEST, LIBRARY_NAME, TflmTree, library_manifest, load_tree
 
 APPS = ("sine", "inference", "validate")
 STATE_DIR = ".tinyflash"
@@ -108,6 +108,11 @@ def check_tflm(model: ModelInfo, board: Board, tflm_dir: Path | None) -> TflmTre
             raise TinyflashError(
                 f"{board.id} builds offline, and TFLM's C++ sources are not available offline",
                 "use --runtime aot, or pass --tflm-dir with a TFLM source tree",
+            )
+        if board.tflm.unavailable:
+            raise TinyflashError(
+                f"--runtime tflm on {board.id}: {board.tflm.unavailable}",
+                "use --runtime aot (no library needed), or pass --tflm-dir with a TFLM source tree",
             )
         return None
     if board.platformio.framework == "espidf":
@@ -266,6 +271,7 @@ def _context(
 ) -> dict:
     methods = sorted({m for o in model.ops if (m := resolver_method(o.name, o.custom))})
     origin = "set with --arena" if options.arena_bytes else f"{arena.method} minimum + {arena.margin_bytes} B margin"
+    std_unflags, std_flags = _cxx_std(board, runtime)
     return {
         "version": __version__,
         "board": board,
@@ -284,11 +290,12 @@ def _context(
         "resource_variables": resource_variable_slots(model),
         "tflm_umbrella": _tflm_umbrella(board, tree),
         "tflm_undef": board.tflm.undef_macros if _tflm_umbrella(board, tree) else (),
-        "tflm_flags": (TFLM_FLAGS + (tree.build_flags if tree else ())) if runtime == "tflm" else (),
+        "tflm_flags": _tflm_flags(board, runtime, tree) + std_flags,
+        "build_unflags": board.platformio.build_unflags + std_unflags,
         "src_flags": ("-Wall", "-Wextra", *board.platformio.src_flags),
-        "lib_deps": _lib_deps(board, runtime, tree),
+        "lib_deps": _lib_deps(board, app, runtime, tree),
         "build_cache_dir": BUILD_CACHE_DIR if runtime == "tflm" and board.platformio.framework != "espidf" else "",
-        "lib_ignore": board.tflm.lib_ignore if runtime == "tflm" and tree is None else (),
+        "lib_ignore": _lib_ignore(board, runtime, tree),
         "samples": sample_inputs(model) if app == "inference" else [],
         "seed": SAMPLE_SEED,
         "esp_task_stack": 8 * 1024,
@@ -296,17 +303,40 @@ def _context(
     }
 
 
+def _tflm_flags(board: Board, runtime: str, tree: TflmTree | None) -> tuple[str, ...]:
+    """A TFLM build's flags for every file: tinyflash's own, then the tree's or the library's."""
+    if runtime != "tflm":
+        return ()
+    return TFLM_FLAGS + (tree.build_flags if tree is not None else board.tflm.build_flags)
+
+
+def _cxx_std(board: Board, runtime: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(unflags, flags) that give TFLM (a tree or a library) the C++ standard it needs on a core that forces an
+    older one. The core's -std comes after build_flags, so it is taken out with build_unflags (applied after the
+    framework script); SCons' flag parser, which PlatformIO uses, gives a -std=...++ flag to C++ compiles only."""
+    if runtime != "tflm" or not board.platformio.cxx_std:
+        return (), ()
+    return (f"-std={board.platformio.cxx_std}",), (f"-std={CXX_STD}",)
+
+
 def _tflm_umbrella(board: Board, tree: TflmTree | None) -> str:
     """The Arduino library's umbrella header, which must precede TFLM's own (it sets up the platform glue)."""
     return "" if tree is not None else board.tflm.header
 
 
-def _lib_deps(board: Board, runtime: str, tree: TflmTree | None) -> list[str]:
+def _lib_deps(board: Board, app: str, runtime: str, tree: TflmTree | None) -> list[str]:
+    """The board's own libraries, the sine app's handler's, then the TFLM runtime's."""
+    deps = [*board.platformio.lib_deps, *(board.output_lib_deps if app == "sine" else ())]
     if runtime != "tflm":
-        return []
+        return deps
     if tree is not None:
-        return [LIBRARY_NAME]  # lib/tflm/, found by name (a library without an owner is never downloaded)
-    return list(board.tflm.lib_deps)
+        return [*deps, LIBRARY_NAME]  # lib/tflm/, found by name (a library without an owner is never downloaded)
+    return [*deps, *board.tflm.lib_deps]
+
+
+def _lib_ignore(board: Board, runtime: str, tree: TflmTree | None) -> tuple[str, ...]:
+    """The board's ignored libraries, and the TFLM library's unwanted dependencies when that library is used."""
+    return board.platformio.lib_ignore + (board.tflm.lib_ignore if runtime == "tflm" and tree is None else ())
 
 
 def _virtual_platform_spec() -> str:

@@ -53,6 +53,9 @@ _CMSIS_NN_INCLUDE_DIRS = (
 #: build (library and src/ alike), so they go into platformio.ini's build_flags, never into the library
 #: manifest. TF_LITE_STATIC_MEMORY sets TfLiteTensor's layout; TFLM's Makefile passes it to everything.
 TREE_FLAGS = ("-DTF_LITE_STATIC_MEMORY",)
+#: The C++ standard TFLM needs, as a tree or a library: TFLM (90b983c) uses C++17 (std::is_integral_v, constexpr
+#: bodies beyond one return statement); cores whose builder forces an older -std (a profile's `cxx_std`) get this.
+CXX_STD = "gnu++17"
 #: TFLM's Makefile adds -D<OPTIMIZED_KERNEL_DIR> (-DCMSIS_NN); cmsis_nn.inc sets the float kernels off (its
 #: defaults, and the tree holds no _f16/_f32 sources to match anything else).
 CMSIS_NN_FLAGS = ("-DCMSIS_NN", "-DARM_NN_ENABLE_F16=0", "-DARM_NN_ENABLE_F32=0")

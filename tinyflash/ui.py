@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .boards import Board
+from .boards import Board, UnsupportedBoard
 from .model import Tensor
 from .report import InspectReport
 
@@ -164,6 +164,17 @@ def render_boards(boards: tuple[Board, ...]) -> None:
             b.kind,
             esc(", ".join(b.aliases)),
         )
+    console.print(t)
+
+
+def render_unsupported_boards(boards: tuple[UnsupportedBoard, ...]) -> None:
+    console.print("\nKnown, not supported (`build` refuses them and says why):")
+    t = Table(show_edge=False, pad_edge=False)
+    t.add_column("id", no_wrap=True)
+    for col in ("name", "core", "why not", "would need", "aliases"):
+        t.add_column(col)
+    for b in boards:
+        t.add_row(esc(b.id), esc(b.name), esc(b.core), esc(b.reason), esc(b.needs), esc(", ".join(b.aliases)))
     console.print(t)
 
 
