@@ -24,7 +24,7 @@ from .boards import Board
 from .errors import ModelError, StateError, TinyflashError
 from .model import ModelInfo, Tensor
 from .resources import templates
-from .runtimes import aot_support, choose_runtime
+from .runtimes import AotSupport, aot_support, choose_runtime
 from .tflm_ops import resolver_method, resource_variable_slots, unsupported_ops
 from .tflm_tree import CXX_STD, LIBRARY_MANIFEST, LIBRARY_NAME, TflmTree, library_manifest, load_tree
 
@@ -94,26 +94,25 @@ def choose_app(model: ModelInfo, app: str) -> str:
     return app
 
 
-def check_tflm(model: ModelInfo, board: Board, tflm_dir: Path | None) -> TflmTree | None:
+def check_tflm(model: ModelInfo, board: Board, tflm_dir: Path | None, aot: AotSupport) -> TflmTree | None:
     """What a TFLM build needs beyond the runtime choice: a kernel for every op, and sources to compile (the
-    --tflm-dir tree, checked, when one is given)."""
+    --tflm-dir tree, checked, when one is given). ``aot`` is the AOT runtime's verdict on this model for this board:
+    a refusal suggests --runtime aot only when that would work."""
     missing = unsupported_ops(model)
     if missing:
         hint = "re-convert the model without these ops"
-        if aot_support(model).supported:
+        if aot.supported:
             hint = "build with --runtime aot, which runs this model, or " + hint
         raise ModelError(f"TFLM has no kernel for {', '.join(missing)}", hint)
     if tflm_dir is None:
-        if board.is_virtual:
-            raise TinyflashError(
-                f"{board.id} builds offline, and TFLM's C++ sources are not available offline",
-                "use --runtime aot, or pass --tflm-dir with a TFLM source tree",
-            )
-        if board.tflm.unavailable:
-            raise TinyflashError(
-                f"--runtime tflm on {board.id}: {board.tflm.unavailable}",
-                "use --runtime aot (no library needed), or pass --tflm-dir with a TFLM source tree",
-            )
+        reason = board.tflm.unavailable or ("TFLM's C++ sources are not available offline" if board.is_virtual else "")
+        if reason:
+            hint = "pass --tflm-dir with a TFLM source tree (docs/tflm-tree.md)"
+            if aot.supported:
+                hint = "use --runtime aot (no library needed), or " + hint
+            else:
+                hint += f"; the AOT runtime cannot take this model ({aot.reason})"
+            raise TinyflashError(f"--runtime tflm on {board.id}: {reason}", hint)
         return None
     if board.platformio.framework == "espidf":
         raise TinyflashError(
@@ -136,7 +135,7 @@ def render_project(model: ModelInfo, board: Board, options: BuildOptions, arena:
     aot = aot_support(model, board)
     runtime = choose_runtime(options.runtime, aot)
     _check_io(model, board)
-    tree = check_tflm(model, board, options.tflm_dir) if runtime == "tflm" else None
+    tree = check_tflm(model, board, options.tflm_dir, aot) if runtime == "tflm" else None
     warnings = _check_arena(options.arena_bytes, runtime, arena, aot.arena_bytes, board)
     arena_bytes = options.arena_bytes or arena.bytes
     if arena_bytes % 16:

@@ -89,3 +89,22 @@ def test_folded_ops_show_as_folded(run_cli, tmp_path) -> None:
         if line.split()[:1] in (["SHAPE"], ["PACK"], ["RESHAPE"])
     }
     assert status == {"SHAPE": "folded", "PACK": "folded", "RESHAPE": "ok"}
+
+
+@pytest.mark.parametrize("board", ["virtual-m4", "edgebadge"])
+def test_runtime_tflm_refusal_suggests_only_what_works(board: str) -> None:
+    """A board with no TFLM sources refuses --runtime tflm; for a model the AOT runtime cannot take either (FLOOR has
+    no AOT kernel) the hint must not send the user to --runtime aot, which would only send them back."""
+    from tinyflash.boards import get_board
+    from tinyflash.errors import TinyflashError
+    from tinyflash.project import check_tflm
+
+    g = GraphBuilder(np.random.default_rng(0))
+    x = g.input((4,), "float32")
+    y = g.tensor((4,), "float32")
+    g.op("FLOOR", [x], [y])
+    model = g.model([y])
+    with pytest.raises(TinyflashError, match=f"--runtime tflm on {board}") as err:
+        check_tflm(model, get_board(board), None, aot_support(model, get_board(board)))
+    assert "--runtime aot" not in err.value.hint and "--tflm-dir" in err.value.hint
+    assert "FLOOR" in err.value.hint

@@ -78,7 +78,8 @@ def test_tflm_cannot_run_it_and_the_aot_runtime_can() -> None:
 
 def test_runtime_tflm_points_to_the_aot_runtime() -> None:
     with pytest.raises(ModelError) as e:
-        check_tflm(_relu1(0, "int8", (0.01, 3), (0.02, -5)), get_board("virtual-m4"), None)
+        model = _relu1(0, "int8", (0.01, 3), (0.02, -5))
+        check_tflm(model, get_board("virtual-m4"), None, aot_support(model))
     assert e.value.message == "TFLM has no kernel for RELU_N1_TO_1"
     assert e.value.hint.startswith("build with --runtime aot")
 
