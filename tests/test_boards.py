@@ -118,7 +118,7 @@ def test_known_but_unsupported_boards_are_refused_by_name_with_the_reason():
     for name in ("himax_we1", "HIMAX", "we-i", "arc_emsdp", "emsdp"):
         with pytest.raises(BoardError, match="is not supported: ") as err:
             get_board(name)
-        assert err.value.hint.startswith("it would need ")
+        assert err.value.hint.startswith("pick a supported board (`tinyflash boards`); building for it would need ")
         assert "unknown board" not in str(err.value)
     himax = next(u for u in unsupported_boards() if u.id == "himax_we1")
     assert "2021" in himax.reason and "MetaWare" in himax.needs

@@ -103,7 +103,9 @@ def test_boards_all_lists_the_known_unsupported_boards():
 @pytest.mark.parametrize("name", ["himax_we1", "himax", "arc_emsdp"])
 def test_an_unsupported_board_is_a_clear_error_not_unknown(name, hello_int8, tmp_path):
     proc = tinyflash("build", str(hello_int8), "--board", name, "--out", str(tmp_path / "p"), "--no-compile")
-    assert_one_line_error(proc, 2, "is not supported: ", "it would need ")
+    assert_one_line_error(
+        proc, 2, "is not supported: ", "pick a supported board (`tinyflash boards`); building for it would need "
+    )
     assert "unknown board" not in proc.stderr and not (tmp_path / "p").exists()
 
 

@@ -414,7 +414,10 @@ def get_board(name: str, directory: Path | None = None) -> Board:
             return b
     for u in unsupported_boards(directory):
         if _named(u, wanted):
-            raise BoardError(f"{u.name} ({u.id}) is not supported: {u.reason}", f"it would need {u.needs}")
+            raise BoardError(
+                f"{u.name} ({u.id}) is not supported: {u.reason}",
+                f"pick a supported board (`tinyflash boards`); building for it would need {u.needs}",
+            )
     names = [n for b in boards for n in (b.id, *b.aliases)]
     close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.5)
     hint = f"did you mean {', '.join(close)}?" if close else "run `tinyflash boards` to list them"
