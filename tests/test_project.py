@@ -266,6 +266,7 @@ def test_resource_variables_get_tflm_storage_and_compile(compiler, tmp_path):
     assert "constexpr int kResourceVariables = 1;" in code
     assert "MicroResourceVariables::Create(allocator, kResourceVariables)" in code
     assert "interpreter(flatbuffer, resolver, allocator, variables)" in code
+    assert "error: no room for the model's resource variables" in code  # a failed Create is reported, not used
     assert '#include "tensorflow/lite/micro/micro_resource_variable.h"' in plan.files["src/tflm_headers.h"]
     write_project(tmp_path / "project", plan.files)
     src = tmp_path / "project" / "src"

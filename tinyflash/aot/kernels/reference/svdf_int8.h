@@ -26,11 +26,10 @@ void SvdfInt8(const SvdfInt8Params& p, const int8_t* input, const int8_t* weight
               const int32_t* bias, State* state, int32_t* scratch, int8_t* output) {
   const SvdfShape& s = p.shape;
   SvdfShiftState(s, state);
-  const int32_t state_min = sizeof(State) == 2 ? -32768 : -128;
-  const int32_t state_max = -state_min - 1;
   SvdfFeatureDots<int8_t, int32_t>(
       s, input, weights_feature, p.input_zero_point, [&](int32_t b, int32_t f, int32_t dot) {
-        dot = Clamp(MultiplyByQuantizedMultiplier(dot, p.feature_multiplier, p.feature_shift), state_min, state_max);
+        dot = Clamp(MultiplyByQuantizedMultiplier(dot, p.feature_multiplier, p.feature_shift), IntRange<State>::kMin,
+                    IntRange<State>::kMax);
         SvdfNewest(s, state, b, f) = static_cast<State>(p.state_zero_point + dot);
       });
   SvdfTimeDots(s, weights_time, state, p.state_zero_point, scratch);
