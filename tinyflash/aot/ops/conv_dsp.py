@@ -28,8 +28,20 @@ MAX_WIDENED_WEIGHTS = 16 * 1024
 MAX_DEPTHWISE_TAPS = 25
 
 
-def _wrap32(v: int) -> int:
+def wrap32(v):
+    """int32 wrap-around (an int or a numpy array), as the reference kernels' int32 sums."""
     return (v + 2**31) % 2**32 - 2**31
+
+
+def round_to_words(n: int) -> int:
+    """n rounded up to whole words of 4 int8 values."""
+    return -(-n // 4) * 4
+
+
+def constant_values(ctx: Context, index: int, dtype: type) -> np.ndarray:
+    """A constant tensor's values as int64, in its shape (build-time arithmetic cannot overflow)."""
+    t = ctx.tensor(index)
+    return np.frombuffer(t.data or b"", dtype=dtype).reshape(t.shape).astype(np.int64)
 
 
 def accumulator_bounds(weights: np.ndarray, bias: np.ndarray, input_offset: int) -> tuple[np.ndarray, np.ndarray]:
@@ -52,13 +64,13 @@ def channel_quant(
         b = int(folded[c])
         bound = int(bounds[c])
         e = -m.shift
-        ok = b == _wrap32(b) and bound < 2**30 and e >= 1
+        ok = b == wrap32(b) and bound < 2**30 and e >= 1
         if ok:
             nudge = (1 << (e - 1)) + output_offset * (1 << e)
             largest = (bound * m.value >> 31) + 1
             ok = abs(nudge) < 2**31 and largest + abs(nudge) + 1 < 2**31
         fast = fast and ok
-        words.append(_wrap32(b))
+        words.append(wrap32(b))
     out = []
     for c, m in enumerate(ms):
         e = -m.shift
@@ -192,7 +204,7 @@ def _im2col_matrix(ctx: Context, s: ConvSpec) -> np.ndarray:
 
 def _column(s: ConvSpec) -> int:
     g = s.window
-    return -(-g.filter_height * g.filter_width * g.input_depth // 4) * 4
+    return round_to_words(g.filter_height * g.filter_width * g.input_depth)
 
 
 def _im2col_applies(s: ConvSpec) -> bool:
@@ -203,14 +215,14 @@ def _im2col_applies(s: ConvSpec) -> bool:
         return False
     if not s.depthwise and s.extra != g.input_depth:
         return False
-    return _column(s) * (-(-g.output_depth // 4) * 4) <= MAX_WIDENED_WEIGHTS
+    return _column(s) * round_to_words(g.output_depth) <= MAX_WIDENED_WEIGHTS
 
 
 def _im2col_layout(w: np.ndarray, column: int) -> np.ndarray:
     """[channels][taps] -> uint32 [channels/4][column/4][4 channels][(w0, w2), (w1, w3)]: SMLAD operands,
     int16 pairs (low halfword first) in the order SXTB16 splits a column word into."""
     channels = w.shape[0]
-    padded = np.zeros((-(-channels // 4) * 4, column), dtype=np.int16)
+    padded = np.zeros((round_to_words(channels), column), dtype=np.int16)
     padded[:channels, : w.shape[1]] = w
     chunks = padded.reshape(-1, 4, column // 4, 4)[..., [0, 2, 1, 3]]  # [group][channel][chunk][4]
     halves = chunks.transpose(0, 2, 1, 3).reshape(-1, 2).astype(np.int64) & 0xFFFF
@@ -238,7 +250,7 @@ def conv_im2col(ctx: Context, s: ConvSpec) -> list[str]:
     values, fast = channel_quant(
         w, _bias(ctx, s.bias, g.output_depth), -zp_in, ms, ctx.tensor(s.output).quant.zero_point
     )
-    values += [0, 0, 0, 0] * (-(-g.output_depth // 4) * 4 - g.output_depth)
+    values += [0, 0, 0, 0] * (round_to_words(g.output_depth) - g.output_depth)
     ctx.use("dsp/conv_int8.h")
     fields = {
         "window": g.as_dict(),

@@ -14,23 +14,8 @@ import numpy as np
 from ..context import Context
 from ..registry import implementation
 from . import base
-from .conv_dsp import TEMPLATE_CODE_BYTES, accumulator_bounds, matmul_layout
+from .conv_dsp import TEMPLATE_CODE_BYTES, accumulator_bounds, constant_values, matmul_layout, round_to_words, wrap32
 from .lstm import CELL, GATES, HIDDEN, INPUT, LstmSpec
-
-
-def _words(n: int) -> int:
-    """n rounded up to whole words of 4 int8 values."""
-    return -(-n // 4) * 4
-
-
-def _values(ctx: Context, index: int, dtype: type) -> np.ndarray:
-    t = ctx.tensor(index)
-    return np.frombuffer(t.data or b"", dtype=dtype).reshape(t.shape).astype(np.int64)
-
-
-def _wrap32(values: np.ndarray) -> np.ndarray:
-    """int32 wrap-around, as the reference kernel's int32 sums."""
-    return (values + 2**31) % 2**32 - 2**31
 
 
 def _padded(w: np.ndarray, units: int, depth: int) -> np.ndarray:
@@ -44,15 +29,15 @@ def layout(ctx: Context, s: LstmSpec) -> tuple[np.ndarray, list[int]]:
     recurrent ones (matmul_layout's unit pair), and the biases in, in, recurrent, recurrent, offsets folded in."""
     units = s.shape["units"]
     pairs = units + units % 2
-    in_depth, units_depth = _words(s.shape["input_size"]), _words(units)
+    in_depth, units_depth = round_to_words(s.shape["input_size"]), round_to_words(units)
     ins = s.op.inputs
     blocks = []
     for w_in, w_rec, b in GATES.values():
-        wi, wr = _values(ctx, ins[w_in], np.int8), _values(ctx, ins[w_rec], np.int8)
+        wi, wr = constant_values(ctx, ins[w_in], np.int8), constant_values(ctx, ins[w_rec], np.int8)
         bias = np.zeros(pairs, dtype=np.int64)
-        bias[:units] = _wrap32(_values(ctx, ins[b], np.int32) + s.fields["input_offset"] * wi.sum(axis=1))
+        bias[:units] = wrap32(constant_values(ctx, ins[b], np.int32) + s.fields["input_offset"] * wi.sum(axis=1))
         recurrent = np.zeros(pairs, dtype=np.int64)
-        recurrent[:units] = _wrap32(s.fields["hidden_offset"] * wr.sum(axis=1))
+        recurrent[:units] = wrap32(s.fields["hidden_offset"] * wr.sum(axis=1))
         blocks.append((_padded(wi, pairs, in_depth), _padded(wr, pairs, units_depth), bias, recurrent))
     weights, words = [], []
     for u in range(0, pairs, 2):
@@ -69,19 +54,19 @@ def _fast(ctx: Context, s: LstmSpec) -> bool:
     for gate, (w_in, w_rec, b) in GATES.items():
         q = s.fields["gates"][gate]
         products = (
-            (w_in, _values(ctx, ins[b], np.int32), s.fields["input_offset"], q["input_shift"]),
+            (w_in, constant_values(ctx, ins[b], np.int32), s.fields["input_offset"], q["input_shift"]),
             (w_rec, 0, s.fields["hidden_offset"], q["recurrent_shift"]),
         )
         for weights, bias, offset, shift in products:
-            folded, bounds = accumulator_bounds(_values(ctx, ins[weights], np.int8), np.asarray(bias), offset)
-            if (_wrap32(folded) != folded).any() or int(bounds.max()) << max(shift, 0) >= 2**30 or shift < -30:
+            folded, bounds = accumulator_bounds(constant_values(ctx, ins[weights], np.int8), np.asarray(bias), offset)
+            if (wrap32(folded) != folded).any() or int(bounds.max()) << max(shift, 0) >= 2**30 or shift < -30:
                 return False
     return True
 
 
 def _scratch(s: LstmSpec) -> int:
     """The row's input and hidden state widened to int16, padded to whole words."""
-    return 2 * (_words(s.shape["input_size"]) + _words(s.shape["units"]))
+    return 2 * (round_to_words(s.shape["input_size"]) + round_to_words(s.shape["units"]))
 
 
 @implementation("UNIDIRECTIONAL_SEQUENCE_LSTM", name="lstm_dsp", priority=10, requires=("dsp",),
@@ -92,7 +77,11 @@ def lstm_int8(ctx: Context, s: LstmSpec) -> list[str]:
     weights, bias = layout(ctx, s)
     ctx.use("dsp/lstm_int8.h")
     skip = ("gates", "input_offset", "hidden_offset")
-    fields = {"shape": s.shape, "input_depth": _words(s.shape["input_size"]), "units_depth": _words(s.shape["units"])}
+    fields = {
+        "shape": s.shape,
+        "input_depth": round_to_words(s.shape["input_size"]),
+        "units_depth": round_to_words(s.shape["units"]),
+    }
     fields["fast"] = _fast(ctx, s)
     fields |= s.fields["gates"] | {k: v for k, v in s.fields.items() if k not in skip}
     fields |= {

@@ -15,27 +15,26 @@ from .. import quant
 from ..context import Context
 from ..registry import implementation
 from . import base
-from .conv_dsp import QUANT_WORDS, TEMPLATE_CODE_BYTES, accumulator_bounds, channel_quant, matmul_layout
+from .conv_dsp import (
+    QUANT_WORDS,
+    TEMPLATE_CODE_BYTES,
+    accumulator_bounds,
+    channel_quant,
+    constant_values,
+    matmul_layout,
+    round_to_words,
+    wrap32,
+)
 from .svdf import BIAS, INPUT, STATE, WEIGHTS_FEATURE, WEIGHTS_TIME, SvdfSpec
 
 
 def _depth(s: SvdfSpec) -> int:
     """The input size rounded up to whole words of 4 int8 values."""
-    return -(-s.shape["input_size"] // 4) * 4
+    return round_to_words(s.shape["input_size"])
 
 
 def _applies(s: SvdfSpec) -> bool:
     return s.kind == "int8" and s.state_type == "int16"
-
-
-def _values(ctx: Context, index: int, dtype: type) -> np.ndarray:
-    t = ctx.tensor(index)
-    return np.frombuffer(t.data or b"", dtype=dtype).reshape(t.shape).astype(np.int64)
-
-
-def _wrap32(values: np.ndarray) -> np.ndarray:
-    """int32 wrap-around, as the reference kernel's int32 sums."""
-    return (values + 2**31) % 2**32 - 2**31
 
 
 def _feature_requantization(feature: np.ndarray, fields: dict) -> tuple[list[int], dict]:
@@ -68,15 +67,15 @@ def svdf_int8(ctx: Context, s: SvdfSpec) -> list[str]:
     shape = s.shape
     filters, memory, depth = shape["filters"], shape["memory"], _depth(s)
     ins = s.op.inputs
-    feature = _values(ctx, ins[WEIGHTS_FEATURE], np.int8)
+    feature = constant_values(ctx, ins[WEIGHTS_FEATURE], np.int8)
     padded = np.zeros((filters + filters % 2, depth), dtype=np.int8)  # an odd last filter paired with zeros
     padded[:filters, : shape["input_size"]] = feature
-    time = _values(ctx, ins[WEIGHTS_TIME], np.int16)
+    time = constant_values(ctx, ins[WEIGHTS_TIME], np.int16)
     time_padded = np.zeros((filters, -(-memory // 2) * 2), dtype=np.int16)
     time_padded[:, :memory] = time
     feature_bias, feature_fields = _feature_requantization(feature, s.fields)
     unit_time = time.sum(axis=1).reshape(shape["units"], shape["rank"]).sum(axis=1)
-    bias = _wrap32(_values(ctx, ins[BIAS], np.int32).reshape(-1) - s.fields["state_zero_point"] * unit_time)
+    bias = wrap32(constant_values(ctx, ins[BIAS], np.int32).reshape(-1) - s.fields["state_zero_point"] * unit_time)
     ctx.use("dsp/svdf_int8.h")
     fields = {key: s.fields[key] for key in s.fields if not key.startswith(("input_", "feature_"))}
     output_fast = s.fields["output_multiplier"] > 2**30 and 1 <= -s.fields["output_shift"] <= 31
