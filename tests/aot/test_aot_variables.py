@@ -247,3 +247,11 @@ def test_refused_cases_are_named(models: dict[str, ModelInfo]) -> None:
         operators=tuple(op for op in main.operators if op.opcode != "ASSIGN_VARIABLE"),
     )
     assert "variable 'Variable' is never assigned" in _refusal(unassigned)
+    # a damaged file: a constant resource tensor (no VAR_HANDLE makes it) holding an id no variable has
+    stray = np.int32(7).tobytes()
+    no_handle = tuple(op for op in init.operators if op.opcode != "VAR_HANDLE")
+    damaged_init = _retyped(_with_subgraph(model, 1, operators=no_handle), 1, assign.inputs[0], data=stray)
+    assert "its initialisation subgraph 1 assigns to a resource no VAR_HANDLE made" in _refusal(damaged_init)
+    no_handle = tuple(op for op in main.operators if op.opcode != "VAR_HANDLE" or read.inputs[0] not in op.outputs)
+    damaged_read = _retyped(_with_subgraph(model, 0, operators=no_handle), 0, read.inputs[0], data=stray)
+    assert "READ_VARIABLE): its resource" in _refusal(damaged_read)

@@ -37,7 +37,7 @@ def _access(ctx: Context, step: int, op: Operator, n_in: int, n_out: int, verb: 
         raise fail(step, op, f"expected {n_in} inputs and {n_out} outputs")
     handle = ctx.tensor(op.inputs[0])
     index = resource_id(handle)
-    if index is None or ctx.resources is None:
+    if index is None or ctx.resources is None or not 0 <= index < len(ctx.resources.variables):
         raise fail(step, op, f"its resource '{handle.name}' does not come from a VAR_HANDLE")
     variable = ctx.resources.variables[index]
     value = op.outputs[0] if n_out else op.inputs[1]
@@ -67,12 +67,14 @@ def analyze_call_once(ctx: Context, step: int, op: Operator) -> CallOnceSpec:
         raise fail(step, op, "expected no inputs or outputs and an initialisation subgraph")
     assignments = []
     for variable_id, value in ctx.resources.inits[index]:
+        if not 0 <= variable_id < len(ctx.resources.variables):
+            raise fail(step, op, f"its initialisation subgraph {index} assigns to a resource no VAR_HANDLE made")
         variable = ctx.resources.variables[variable_id]
         base.dtype(step, op, value, *emit.CTYPES)
         if value.nbytes != variable.nbytes:
             raise fail(step, op, f"it assigns {value.nbytes} bytes to variable '{variable.name}', which holds "
                                  f"{variable.nbytes}")  # fmt: skip
-        assignments.append((ctx.resources.variables[variable_id], value))
+        assignments.append((variable, value))
     return CallOnceSpec(step, op, tuple(assignments))
 
 
