@@ -144,6 +144,7 @@ def test_constant_divisions_fold_and_match_tflm(tmp_path: Path) -> None:
             _binary("DIV", (4,), (4,), ("int8", 0.5, 0), ("int8", 1e-8, 0)),
             "exceeds 2^23 (TFLM's DIV cannot rescale it)",
         ),
+        (_binary("DIV", (4,), (4,), ("int32", 0.5, 0)), "is quantized (TFLM divides unquantized int32 only)"),
     ],
 )
 def test_refused_cases_are_named(build: Callable[[GraphBuilder], ModelInfo], message: str) -> None:

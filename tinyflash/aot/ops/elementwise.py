@@ -85,6 +85,10 @@ def analyze_binary(ctx: Context, step: int, op: Operator) -> BinarySpec:
     spec = BinarySpec(step, op, kind, a, b, out, act, _broadcast(step, op, a, b, out))
     if op.opcode == "DIV" and kind == "int8":
         _quotient_multiplier(spec)  # refuses scales TFLM cannot rescale
+    if op.opcode == "DIV" and kind == "int32":
+        for t in (a, b):
+            if t.quant is not None:
+                raise fail(step, op, f"int32 tensor '{t.name}' is quantized (TFLM divides unquantized int32 only)")
     return spec
 
 
