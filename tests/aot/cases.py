@@ -285,6 +285,19 @@ CASES["softmax_i8_i16_two_classes"] = lambda g: _unary(
     g, "SOFTMAX", (4, 2), ("int8", 0.07, 2), ("int16", 1 / 65536, -32768), options("SoftmaxOptions", beta=1.0)
 )
 
+
+def _softmax_i16_twice(g: GraphBuilder) -> ModelInfo:
+    """Two int16 SOFTMAX ops: they share one copy of the exp and 1/(1+x) tables."""
+    x = g.input((2, 6), "int16", 0.0005, 0)
+    y, z = g.tensor((2, 6), "int16", 1 / 32768, 0), g.tensor((2, 6), "int16", 1 / 32768, 0)
+    g.op("SOFTMAX", [x], [y], options("SoftmaxOptions", beta=1.0))
+    g.op("SOFTMAX", [y], [z], options("SoftmaxOptions", beta=2.0))
+    return g.model([z])
+
+
+CASES["softmax_i16_twice"] = _softmax_i16_twice
+
+
 for _op in ("ABS", "NEG", "SQRT", "RSQRT", "EXP", "LOG", "HARD_SWISH"):
     CASES[f"{_op.lower()}_f32"] = lambda g, op=_op: _unary(g, op, (3, 11), F32, F32)
 CASES["leaky_relu_f32"] = lambda g: _unary(g, "LEAKY_RELU", (4, 9), F32, F32, options("LeakyReluOptions", alpha=0.2))

@@ -93,3 +93,13 @@ def _unary(opcode: str, in_q, out_q, opts=None) -> Callable[[GraphBuilder], Mode
 )
 def test_refused_int16_cases_are_named(build: Callable[[GraphBuilder], ModelInfo], message: str) -> None:
     assert message in refusal(build)
+
+
+def test_int16_softmax_tables_are_declared_once_per_model() -> None:
+    from cases import CASES
+
+    from tinyflash.aot import generate
+
+    code = generate(CASES["softmax_i16_twice"](GraphBuilder(np.random.default_rng(0)))).files["model_aot.cc"]
+    assert code.count("kSoftmaxInt16Exp[") == 1 and code.count("kSoftmaxInt16OneOverOnePlusX[") == 1
+    assert code.count(".exp_table = kSoftmaxInt16Exp") == 2

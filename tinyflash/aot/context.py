@@ -37,6 +37,8 @@ class Context:
     resources: Resources | None = None
     #: Flags kept across invocations (CALL_ONCE's "has run"), false after Setup().
     flags: list[str] = field(default_factory=list)
+    #: Names of the constant arrays every op that needs them shares (shared_array).
+    shared: set[str] = field(default_factory=set)
 
     def tensor(self, index: int) -> Tensor:
         return self.sg.tensors[index]
@@ -97,6 +99,14 @@ class Context:
         values = [int(v) for v in values] if ctype != "float" else [float(v) for v in values]
         self.constant_bytes += len(values) * emit.SIZES[ctype]
         self.declarations.append(emit.array(ctype, name, values, per_line, align=align, qualifier="constexpr"))
+        return Ref(name)
+
+    def shared_array(self, ctype: str, name: str, values) -> Ref:
+        """A constant array that depends on nothing in the model (a fixed table): declared once, whatever number of
+        ops use it."""
+        if name not in self.shared:
+            self.shared.add(name)
+            self.array(ctype, name, values)
         return Ref(name)
 
 

@@ -324,8 +324,10 @@ def softmax(ctx: Context, s: UnarySpec) -> list[str]:
         m = quant.quantize_multiplier(quant.f32(inp.quant.scale) * quant.f32(beta) / (10.0 / 65535.0))
         exp, reciprocal = lut16.softmax_tables()
         fields = {"rows": rows, "depth": depth, "input_multiplier": m.value, "input_shift": m.shift}
-        tables = {"exp_table": ctx.array("int16_t", f"{name}Exp", exp), "one_over_one_plus_x_table": ctx.array(
-            "int16_t", f"{name}OneOverOnePlusX", reciprocal)}  # fmt: skip
+        tables = {
+            "exp_table": ctx.shared_array("int16_t", "kSoftmaxInt16Exp", exp),
+            "one_over_one_plus_x_table": ctx.shared_array("int16_t", "kSoftmaxInt16OneOverOnePlusX", reciprocal),
+        }
         ctx.use("reference/softmax_int16.h")
         ctx.params("SoftmaxInt16Params", name, fields | tables)
         return [f"SoftmaxInt16({name}, {_tensors(ctx, s.op)});"]
