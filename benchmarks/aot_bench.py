@@ -114,7 +114,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         os.environ.setdefault("TINYFLASH_PIO_CORE_DIR", str(work / "core"))
-        paths.append(keras_lstm(work))
+        lstm = keras_lstm(work)
+        paths += [lstm] if lstm else []
         memory_table(paths)
         speed_table(paths, work, args.cmsis_nn_dir, args.reference_dir)
         for path in paths:
@@ -124,9 +125,14 @@ def main() -> None:
                     profile_table(path, board_id, work)
 
 
-def keras_lstm(work: Path) -> Path:
+def keras_lstm(work: Path) -> Path | None:
     """The Keras LSTM classifier of the tests, converted to int8 (UNIDIRECTIONAL_SEQUENCE_LSTM, STRIDED_SLICE,
-    FULLY_CONNECTED, SOFTMAX)."""
+    FULLY_CONNECTED, SOFTMAX); None, said in one line, where TensorFlow or tf_keras is missing."""
+    import importlib.util
+
+    if not all(importlib.util.find_spec(m) for m in ("tensorflow", "tf_keras")):
+        print("keras_lstm_int8: skipped (it needs tensorflow and tf_keras, which scripts/setup.sh installs)")
+        return None
     from keras_models import lstm_classifier
 
     (result,) = lstm_classifier(work, ("int8",))
