@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -119,12 +120,13 @@ def two_input_savedmodel(tf, work) -> Path:
     return path
 
 
-def _untrained(tf, work: Path, name: str, layers: list, shape: tuple[int, ...]) -> Path:
+def _untrained(tf, work: Path, name: str, make_layers: Callable[[], list], shape: tuple[int, ...], seed: int) -> Path:
     """A Keras model with its seeded initial weights (converting is what these tests are about) saved as .keras, and
-    calibration inputs ``<name>_cal.npz``. The seed is set here, not inherited from whatever ran before: with some
-    initial weights TF's converter leaves an unrolled GRU's SPLIT in float (1 in 3 seeds), which convert refuses."""
-    tf.keras.utils.set_random_seed(len(name))
-    model = tf.keras.Sequential([tf.keras.Input(shape), *layers])
+    calibration inputs ``<name>_cal.npz``. The seed is set before the layers are made (Keras draws an initializer's
+    seed when the layer is constructed), not inherited from whatever ran before: with some initial weights TF's
+    converter leaves an unrolled GRU's SPLIT in float, which convert refuses (seeds 3, 6 and 7 of 0-7 do)."""
+    tf.keras.utils.set_random_seed(seed)
+    model = tf.keras.Sequential([tf.keras.Input(shape), *make_layers()])
     path = work / f"{name}.keras"
     model.save(path)
     rng = np.random.default_rng(len(name))
@@ -137,16 +139,21 @@ def gru_keras(tf, work) -> Path:
     """8 steps of 3 features -> GRU(6) -> 3-class softmax. unroll=True: TF 2.x otherwise converts the recurrence to a
     WHILE loop over three subgraphs (and fails on it with int8 quantization), which TFLM can run and AOT cannot."""
     layers = tf.keras.layers
-    return _untrained(tf, work, "gru", [layers.GRU(6, unroll=True), layers.Dense(3, activation="softmax")], (8, 3))
+    return _untrained(
+        tf, work, "gru", lambda: [layers.GRU(6, unroll=True), layers.Dense(3, activation="softmax")], (8, 3), seed=0
+    )
 
 
 @pytest.fixture(scope="session")
 def conv1d_keras(tf, work) -> Path:
     """16 steps of 2 channels -> Conv1D -> MaxPooling1D -> Conv1D -> GlobalAveragePooling1D -> 3-class softmax."""
     layers = tf.keras.layers
-    stack = [layers.Conv1D(4, 3, activation="relu"), layers.MaxPooling1D(2), layers.Conv1D(4, 3, activation="relu"),
-             layers.GlobalAveragePooling1D(), layers.Dense(3, activation="softmax")]  # fmt: skip
-    return _untrained(tf, work, "conv1d", stack, (16, 2))
+
+    def stack() -> list:
+        return [layers.Conv1D(4, 3, activation="relu"), layers.MaxPooling1D(2), layers.Conv1D(4, 3, activation="relu"),
+                layers.GlobalAveragePooling1D(), layers.Dense(3, activation="softmax")]  # fmt: skip
+
+    return _untrained(tf, work, "conv1d", stack, (16, 2), seed=6)
 
 
 def _run_on_virtual_m4(path: Path, n_lines: int) -> list[str]:
@@ -261,7 +268,16 @@ def test_gru_classifier_unrolled_runs_on_virtual_m4(gru_keras, work):
     """Keras's unrolled GRU: per step FULLY_CONNECTED, SPLIT, LOGISTIC, TANH, SUB, MUL, ADD over STRIDED_SLICEs of
     the input, int8 throughout; the AOT build's outputs on virtual-m4 equal the TFLM reference's, raw int8 included."""
     out = work / "gru.tflite"
-    result = convert(gru_keras, out, ConvertOptions(calibration=work / "gru_cal.npz"))
+    # TF 2.21's converter is not deterministic here: converting the same saved model leaves the GRU's SPLIT in float
+    # in about 4 of 10 runs (convert then refuses it, by name). What this test checks is the AOT path, so it takes
+    # the first all-int8 conversion of up to 8.
+    for attempt in range(8):
+        try:
+            result = convert(gru_keras, out, ConvertOptions(calibration=work / "gru_cal.npz"))
+            break
+        except ModelError as exc:
+            if "cannot quantize SPLIT" not in exc.message or attempt == 7:
+                raise
     ops = {o.name for o in result.model.ops}
     assert {"FULLY_CONNECTED", "SPLIT", "LOGISTIC", "TANH", "STRIDED_SLICE"} <= ops and "WHILE" not in ops
     assert len(result.model.subgraphs) == 1
